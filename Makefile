@@ -9,6 +9,10 @@ STAMP := $(VENV)/.installed
 DEMO_TWEETS ?= 20000
 BENCH_TWEETS ?= 200000
 
+# The broker `make up` starts, and the address every stage and test then uses.
+export KAFKA_PORT ?= 9092
+export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:$(KAFKA_PORT)
+
 export KEDRO_DISABLE_TELEMETRY := 1
 export DO_NOT_TRACK := 1
 
