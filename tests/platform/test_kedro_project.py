@@ -2,7 +2,7 @@
 
 import sqlite3
 
-from conftest import run_kedro
+from support import run_kedro
 
 STAGES = ["ingestion", "feature_enrichment", "modeling", "deployment"]
 

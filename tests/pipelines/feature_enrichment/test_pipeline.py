@@ -5,7 +5,7 @@ from textblob import TextBlob
 from covid_tweets.features import clean_text
 from covid_tweets.producer import generate_tweets
 from covid_tweets.schema import encode_message
-from conftest import load_dataset, run_pipeline, send_messages
+from support import load_dataset, run_pipeline, send_messages
 
 
 def silver_version(project) -> int:

@@ -7,7 +7,7 @@ import pytest
 
 from covid_tweets.pipelines.ingestion.nodes import split_messages
 from covid_tweets.schema import encode_message
-from conftest import make_tweet
+from support import make_tweet
 
 KAFKA_COLUMNS = "key binary, value binary, topic string, partition int, offset long, timestamp timestamp"
 WHEN = dt.datetime(2020, 7, 25, 12, 0, 0)

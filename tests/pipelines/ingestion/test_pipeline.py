@@ -13,7 +13,7 @@ from kedro.io import DatasetError
 from covid_tweets.broker import BrokerUnavailableError
 from covid_tweets.datasets import KafkaStreamDataset
 from covid_tweets.schema import encode_message
-from conftest import load_dataset, make_tweet, run_kedro, run_pipeline, send_messages
+from support import load_dataset, make_tweet, run_kedro, run_pipeline, send_messages
 
 MALFORMED = [
     (b"bad-1", b"{not json"),
