@@ -48,11 +48,12 @@ def spark():
 
 
 @pytest.fixture
-def kedro_project(tmp_path: Path, kafka: dict) -> Path:
+def kedro_project(tmp_path: Path, kafka: dict, spark) -> Path:
     """A scratch copy of the project (conf, data layout) whose runs touch nothing of ours.
 
     Its MLflow database and data folder are its own; the Ivy cache is shared so that
-    Spark does not resolve its jars again.
+    Spark does not resolve its jars again. Runs in this process reuse the ``spark``
+    session (which has filled that cache by then).
     """
     project = tmp_path / "project"
     project.mkdir()

@@ -265,3 +265,52 @@ def _configure_logging(verbose: bool) -> None:
         # The clients log every failed reconnect; the summary and errors say what matters.
         logging.getLogger("covid_tweets.producer.sinks.librdkafka").setLevel(logging.CRITICAL)
         logging.getLogger("azure").setLevel(logging.ERROR)
+
+
+DEFAULT_BUNDLE = Path("data/06_models/serving_bundle")
+BEARER_TOKEN_VARIABLE = "COVID_TWEETS_API_TOKEN"
+
+
+@main.command()
+@click.option(
+    "--bundle",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_BUNDLE,
+    show_default=True,
+    help="The serving bundle `kedro run --pipeline deployment` exported.",
+)
+@click.option("--host", default=None, help="Address to listen on [default: serving.host in conf].")
+@click.option("--port", type=int, default=None, help="Port [default: serving.port in conf].")
+@click.option("--env", default=None, help="Kedro configuration environment [default: local].")
+@click.option(
+    "--require-token",
+    is_flag=True,
+    help=f"Require `Authorization: Bearer <token>`; the token is read from ${BEARER_TOKEN_VARIABLE}.",
+)
+def serve(bundle: Path, host: str | None, port: int | None, env: str | None, require_token: bool) -> None:
+    """Serve the champion's bundle over HTTP: GET /health, POST /score."""
+    import os
+
+    if not (bundle / "MLmodel").is_file():
+        raise BadInputError(f"{bundle}: no serving bundle here; run `kedro run --pipeline deployment` first")
+    token = os.environ.get(BEARER_TOKEN_VARIABLE) if require_token else None
+    if require_token and not token:
+        raise click.ClickException(f"--require-token needs the token in ${BEARER_TOKEN_VARIABLE}")
+    try:
+        with _quiet_kedro():
+            from covid_tweets.config import load_config
+
+            settings = load_config("parameters", env)["serving"]
+    except Exception as exc:  # noqa: BLE001 - any failure means the same fix
+        raise click.ClickException(f"cannot read serving settings from ./conf: {exc}") from None
+    from covid_tweets.serving.app import serve as serve_bundle
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", force=True)
+    serve_bundle(
+        bundle,
+        host or settings["host"],
+        port or settings["port"],
+        max_body_bytes=settings["max_body_bytes"],
+        max_batch=settings["max_batch"],
+        bearer_token=token,
+    )

@@ -9,6 +9,7 @@ bronze table stores :data:`BRONZE_SCHEMA`, and the server validates requests aga
 from __future__ import annotations
 
 import json
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -20,6 +21,12 @@ TIMESTAMP_FORMAT = "yyyy-MM-dd HH:mm:ss"
 
 PY_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 """The same pattern for Python's datetime."""
+
+# Timestamps outside this range are refused at every entry (ingestion, serving): pandas'
+# nanosecond timestamps end in 1677 and 2262, and an account age over ~292 years
+# overflows them, so a hostile date must never reach the feature code.
+EARLIEST_TIMESTAMP = dt.datetime(1900, 1, 1)
+LATEST_TIMESTAMP = dt.datetime(2100, 12, 31, 23, 59, 59)
 
 
 @dataclass(frozen=True)

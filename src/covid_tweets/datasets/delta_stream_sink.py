@@ -78,16 +78,20 @@ class DeltaStreamSinkDataset(AbstractDataset[DataFrame, DataFrame]):
 
     def _upsert(self, batch: DataFrame, batch_id: int) -> None:
         """Insert the batch's rows whose keys the table does not hold yet."""
-        batch = self._first_per_key(batch)
-        # Null-safe equality: a key column that is null still matches itself.
-        condition = " AND ".join(f"target.`{key}` <=> source.`{key}`" for key in self._keys)
-        (
-            DeltaTable.forPath(batch.sparkSession, self._filepath)
-            .alias("target")
-            .merge(batch.alias("source"), condition)
-            .whenNotMatchedInsertAll()
-            .execute()
-        )
+        # MERGE reads its source more than once: read the micro-batch (Kafka, parsing) once.
+        batch = self._first_per_key(batch).persist()
+        try:
+            # Null-safe equality: a key column that is null still matches itself.
+            condition = " AND ".join(f"target.`{key}` <=> source.`{key}`" for key in self._keys)
+            (
+                DeltaTable.forPath(batch.sparkSession, self._filepath)
+                .alias("target")
+                .merge(batch.alias("source"), condition)
+                .whenNotMatchedInsertAll()
+                .execute()
+            )
+        finally:
+            batch.unpersist()
 
     def _create_table_if_missing(self, data: DataFrame) -> None:
         """Create the table up front, so that readers find it even when the source was empty."""

@@ -61,6 +61,7 @@ def test_a_valid_message_becomes_a_typed_bronze_row(spark):
         (json_bytes({**make_tweet(1), "schema_version": 1, "user_verified": "yes"}), "user_verified: expected boolean, got 'yes'"),
         (json_bytes({**make_tweet(1), "schema_version": 1, "hashtags": "covid"}), "hashtags: expected string_array, got 'covid'"),
         (json_bytes({**make_tweet(1), "schema_version": 1, "date": "yesterday"}), "date: expected a timestamp like yyyy-MM-dd HH:mm:ss, got 'yesterday'"),
+        (json_bytes({**make_tweet(1), "schema_version": 1, "user_created": "0001-01-01 00:00:00"}), "user_created: outside 1900-01-01 00:00:00 .. 2100-12-31 23:59:59, got '0001-01-01 00:00:00'"),
         (json_bytes({**make_tweet(1), "schema_version": 2}), "unsupported schema_version 2 (accepted: [1])"),
         (json_bytes(make_tweet(1)), "missing required field 'schema_version'"),
     ],

@@ -12,6 +12,8 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from covid_tweets.schema import (
+    EARLIEST_TIMESTAMP,
+    LATEST_TIMESTAMP,
     REQUIRED_FIELDS,
     TIMESTAMP_FORMAT,
     TIMESTAMP_FIELDS,
@@ -76,10 +78,17 @@ def _rejection_reason(accepted_schema_versions: list[int]) -> Column:
     )
     for name in TIMESTAMP_FIELDS:
         value = F.col(f"typed.{name}")
+        timestamp = _to_timestamp(value)
         checks.append(
             (
-                value.isNotNull() & _to_timestamp(value).isNull(),
+                value.isNotNull() & timestamp.isNull(),
                 F.concat(F.lit(f"{name}: expected a timestamp like {TIMESTAMP_FORMAT}, got "), _sample(value)),
+            )
+        )
+        checks.append(
+            (
+                (timestamp < F.lit(EARLIEST_TIMESTAMP)) | (timestamp > F.lit(LATEST_TIMESTAMP)),
+                F.concat(F.lit(f"{name}: outside {EARLIEST_TIMESTAMP} .. {LATEST_TIMESTAMP}, got "), _sample(value)),
             )
         )
     # The first failing check wins: a CASE expression stops at the first true condition.

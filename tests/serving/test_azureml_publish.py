@@ -1,0 +1,310 @@
+"""Tests of the Azure ML publisher against a recording fake of the azureml-core SDK.
+
+No Azure account exists here, so the fake stands exactly at the SDK call: the classes
+the publisher imports from azureml.core are replaced by recorders, and the tests check
+what the publisher asked the SDK to do (and that it asks nothing without credentials).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from covid_tweets.serving import azureml_publish
+from covid_tweets.serving.azureml_publish import (
+    INFERENCE_SERVER_REQUIREMENT,
+    AzureMLSettingsError,
+    publish_to_azureml,
+    service_name_for,
+)
+
+SECRET = "sp-secret-value-never-shown"
+SETTINGS = {
+    "subscription_id": "sub-123",
+    "resource_group": "rg-tweets",
+    "workspace_name": "ws-tweets",
+    "tenant_id": "tenant-1",
+    "client_id": "client-1",
+    "client_secret": SECRET,
+}
+SCORING_URI = "http://tweets.westeurope.azurecontainer.io/score"
+
+
+class FakeAzureSdk:
+    """Records every call the publisher makes to the fake SDK classes, in order."""
+
+    def __init__(self, final_state: str = "Healthy") -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.final_state = final_state
+
+    def record(self, call: str, /, **arguments: Any) -> None:
+        """Note one SDK call."""
+        self.calls.append((call, arguments))
+
+    def called(self, name: str) -> list[dict[str, Any]]:
+        """The arguments of every call of one SDK function."""
+        return [arguments for called_name, arguments in self.calls if called_name == name]
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Replace the SDK names the publisher module imported."""
+        sdk = self
+
+        class ServicePrincipalAuthentication:
+            def __init__(self, **arguments: Any) -> None:
+                sdk.record("ServicePrincipalAuthentication", **arguments)
+
+        class Workspace:
+            @staticmethod
+            def get(**arguments: Any) -> Workspace:
+                sdk.record("Workspace.get", **arguments)
+                return Workspace()
+
+        class Service:
+            state = "Transitioning"
+            scoring_uri = SCORING_URI
+
+            def wait_for_deployment(self, **arguments: Any) -> None:
+                sdk.record("Service.wait_for_deployment", **arguments)
+                self.state = sdk.final_state
+
+            def get_logs(self) -> str:
+                return "container log: init() failed: no module named onnxruntime"
+
+        class Model:
+            @staticmethod
+            def register(workspace: Any, **arguments: Any) -> str:
+                sdk.record("Model.register", workspace=workspace, **arguments)
+                return "registered-model"
+
+            @staticmethod
+            def deploy(workspace: Any, name: str, models: list, **arguments: Any) -> Service:
+                sdk.record("Model.deploy", workspace=workspace, name=name, models=models, **arguments)
+                return Service()
+
+        class CondaDependencies:
+            def set_python_version(self, version: str) -> None:
+                sdk.record("CondaDependencies.set_python_version", version=version)
+
+            def add_pip_package(self, package: str) -> None:
+                sdk.record("CondaDependencies.add_pip_package", package=package)
+
+        class Environment:
+            def __init__(self) -> None:
+                self.python = SimpleNamespace(conda_dependencies=CondaDependencies())
+
+            @staticmethod
+            def from_pip_requirements(name: str, file_path: str) -> Environment:
+                sdk.record("Environment.from_pip_requirements", name=name, file_path=file_path)
+                return Environment()
+
+        class InferenceConfig:
+            def __init__(self, **arguments: Any) -> None:
+                sdk.record("InferenceConfig", **arguments)
+
+        def webservice(kind: str) -> type:
+            class Webservice:
+                @staticmethod
+                def deploy_configuration(**arguments: Any) -> tuple[str, dict]:
+                    sdk.record(f"{kind}.deploy_configuration", **arguments)
+                    return (kind, arguments)
+
+            return Webservice
+
+        class AksCompute:
+            def __init__(self, workspace: Any, name: str) -> None:
+                sdk.record("AksCompute", workspace=workspace, name=name)
+                self.name = name
+
+        for name, fake in {
+            "ServicePrincipalAuthentication": ServicePrincipalAuthentication,
+            "Workspace": Workspace,
+            "Model": Model,
+            "Environment": Environment,
+            "InferenceConfig": InferenceConfig,
+            "AciWebservice": webservice("AciWebservice"),
+            "AksWebservice": webservice("AksWebservice"),
+            "AksCompute": AksCompute,
+        }.items():
+            monkeypatch.setattr(azureml_publish, name, fake)
+
+
+@pytest.fixture
+def sdk(monkeypatch: pytest.MonkeyPatch) -> FakeAzureSdk:
+    """The recording fake, installed; no Azure credentials in the environment."""
+    for variable in ("AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"):
+        monkeypatch.delenv(variable, raising=False)
+    fake = FakeAzureSdk()
+    fake.install(monkeypatch)
+    return fake
+
+
+def test_publishing_to_aci_registers_builds_deploys_and_waits(sdk: FakeAzureSdk, bundle_dir: Path) -> None:
+    assert publish_to_azureml(bundle_dir, SETTINGS) == SCORING_URI
+
+    [auth] = sdk.called("ServicePrincipalAuthentication")
+    assert auth == {
+        "tenant_id": "tenant-1",
+        "service_principal_id": "client-1",
+        "service_principal_password": SECRET,
+    }
+    [workspace_get] = sdk.called("Workspace.get")
+    assert {key: workspace_get[key] for key in ("name", "subscription_id", "resource_group")} == {
+        "name": "ws-tweets",
+        "subscription_id": "sub-123",
+        "resource_group": "rg-tweets",
+    }
+    [register] = sdk.called("Model.register")
+    assert register["model_path"] == str(bundle_dir.resolve())
+    assert register["model_name"] == "covid-tweets-engagement"
+    assert register["tags"] == {
+        "source_model": "covid-tweets-engagement",
+        "source_version": "7",
+        "metric_test_auc": "0.71",
+        "metric_test_f1": "0.64",
+    }
+    [environment] = sdk.called("Environment.from_pip_requirements")
+    assert environment == {
+        "name": "covid-tweets-engagement-env",
+        "file_path": str(bundle_dir.resolve() / "requirements.txt"),
+    }
+    assert sdk.called("CondaDependencies.set_python_version") == [{"version": "3.11"}]
+    assert sdk.called("CondaDependencies.add_pip_package") == [{"package": INFERENCE_SERVER_REQUIREMENT}]
+    [inference] = sdk.called("InferenceConfig")
+    assert inference["entry_script"] == "score.py"
+    assert inference["source_directory"] == str(bundle_dir.resolve())
+    # From the bundle's deployment.json, written at export.
+    assert sdk.called("AciWebservice.deploy_configuration") == [
+        {"cpu_cores": 0.5, "memory_gb": 1.5, "auth_enabled": True}
+    ]
+    assert sdk.called("AksWebservice.deploy_configuration") == []
+    [deploy] = sdk.called("Model.deploy")
+    assert deploy["name"] == "covid-tweets-engagement"
+    assert deploy["models"] == ["registered-model"]
+    assert deploy["deployment_config"] == (
+        "AciWebservice",
+        {"cpu_cores": 0.5, "memory_gb": 1.5, "auth_enabled": True},
+    )
+    assert deploy["deployment_target"] is None
+    assert deploy["overwrite"] is True
+    assert sdk.called("Service.wait_for_deployment") == [{"show_output": False}]
+    assert [name for name, _ in sdk.calls] == [
+        "ServicePrincipalAuthentication",
+        "Workspace.get",
+        "Model.register",
+        "Environment.from_pip_requirements",
+        "CondaDependencies.set_python_version",
+        "CondaDependencies.add_pip_package",
+        "InferenceConfig",
+        "AciWebservice.deploy_configuration",
+        "Model.deploy",
+        "Service.wait_for_deployment",
+    ]
+
+
+def test_aks_deploys_to_the_named_cluster_with_the_settings_resources(sdk: FakeAzureSdk, bundle_dir: Path) -> None:
+    settings = {
+        **SETTINGS,
+        "compute_type": "aks",
+        "aks_cluster_name": "scoring-aks",
+        "cpu_cores": 2,
+        "memory_gb": 4,
+        "service_name": "tweets-prod",
+    }
+    assert publish_to_azureml(bundle_dir, settings) == SCORING_URI
+    [cluster] = sdk.called("AksCompute")
+    assert cluster["name"] == "scoring-aks"
+    assert sdk.called("AksWebservice.deploy_configuration") == [
+        {"cpu_cores": 2.0, "memory_gb": 4.0, "auth_enabled": True}
+    ]
+    assert sdk.called("AciWebservice.deploy_configuration") == []
+    [deploy] = sdk.called("Model.deploy")
+    assert deploy["name"] == "tweets-prod"
+    assert deploy["deployment_target"].name == "scoring-aks"
+
+
+def test_credentials_come_from_the_environment_when_settings_lack_them(
+    sdk: FakeAzureSdk, bundle_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AZURE_TENANT_ID", "env-tenant")
+    monkeypatch.setenv("AZURE_CLIENT_ID", "env-client")
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", "env-secret")
+    workspace_only = {name: SETTINGS[name] for name in ("subscription_id", "resource_group", "workspace_name")}
+    publish_to_azureml(bundle_dir, workspace_only)
+    assert sdk.called("ServicePrincipalAuthentication") == [
+        {
+            "tenant_id": "env-tenant",
+            "service_principal_id": "env-client",
+            "service_principal_password": "env-secret",
+        }
+    ]
+
+
+def test_without_credentials_it_names_what_to_set_before_any_sdk_call(sdk: FakeAzureSdk, bundle_dir: Path) -> None:
+    with pytest.raises(AzureMLSettingsError) as caught:
+        publish_to_azureml(bundle_dir, {})
+    assert str(caught.value) == (
+        "Azure ML target needs AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET "
+        "(or conf/local/credentials.yml: azureml) and subscription_id, resource_group, workspace_name "
+        "in parameters_deployment.yml"
+    )
+    assert sdk.calls == []
+
+
+def test_a_missing_secret_alone_is_named_and_no_value_is_shown(sdk: FakeAzureSdk, bundle_dir: Path) -> None:
+    settings = {**SETTINGS, "client_secret": ""}
+    with pytest.raises(AzureMLSettingsError) as caught:
+        publish_to_azureml(bundle_dir, settings)
+    assert (
+        str(caught.value) == "Azure ML target needs AZURE_CLIENT_SECRET (or conf/local/credentials.yml: azureml)"
+    )
+    assert "client-1" not in str(caught.value) and "tenant-1" not in str(caught.value)
+    assert sdk.calls == []
+
+
+def test_an_unhealthy_service_raises_with_its_logs(
+    bundle_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    sdk = FakeAzureSdk(final_state="Unhealthy")
+    sdk.install(monkeypatch)
+    with caplog.at_level(logging.DEBUG), pytest.raises(RuntimeError) as caught:
+        publish_to_azureml(bundle_dir, SETTINGS)
+    assert str(caught.value).startswith(
+        "Azure ML service covid-tweets-engagement is Unhealthy, not Healthy. Its logs:\n"
+    )
+    assert "no module named onnxruntime" in str(caught.value)
+    assert SECRET not in str(caught.value)
+    assert SECRET not in caplog.text
+
+
+def test_a_given_workspace_needs_no_credentials(sdk: FakeAzureSdk, bundle_dir: Path) -> None:
+    workspace = object()
+    assert publish_to_azureml(bundle_dir, {}, workspace=workspace) == SCORING_URI
+    assert sdk.called("Workspace.get") == [] and sdk.called("ServicePrincipalAuthentication") == []
+    assert sdk.called("Model.register")[0]["workspace"] is workspace
+
+
+def test_aks_without_a_cluster_is_refused_before_any_sdk_call(sdk: FakeAzureSdk, bundle_dir: Path) -> None:
+    with pytest.raises(ValueError, match="needs aks_cluster_name"):
+        publish_to_azureml(bundle_dir, {**SETTINGS, "compute_type": "aks"})
+    assert sdk.calls == []
+
+
+@pytest.mark.parametrize(
+    ("model_name", "service_name"),
+    [
+        ("covid-tweets-engagement", "covid-tweets-engagement"),
+        ("2 Best_Model!", "best-model"),
+        ("x", "covid-tweets-scoring"),
+    ],
+)
+def test_service_names_follow_azure_rules(model_name: str, service_name: str) -> None:
+    assert service_name_for(model_name) == service_name
+
+
+def test_bundle_deployment_file_is_what_the_publisher_reads(bundle_dir: Path) -> None:
+    assert json.loads((bundle_dir / "deployment.json").read_text())["compute_type"] == "aci"
