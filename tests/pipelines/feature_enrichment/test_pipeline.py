@@ -17,7 +17,7 @@ def test_enrichment_is_incremental_and_keeps_every_tweet(kedro_project, kafka, t
     send_messages(kafka, topic, [encode_message(t) for t in tweets[:300]])
     run_pipeline(kedro_project, monkeypatch, "ingestion", "feature_enrichment", TWEETS_TOPIC=topic)
 
-    silver = load_dataset(kedro_project, monkeypatch, "silver_tweets")
+    silver = load_dataset(kedro_project, monkeypatch, "silver_tweets@table")
     assert silver.count() == 300
     by_id = {t["id"]: t for t in tweets}
     for row in silver.limit(50).collect():
@@ -30,10 +30,10 @@ def test_enrichment_is_incremental_and_keeps_every_tweet(kedro_project, kafka, t
     version = silver_version(kedro_project)
     run_pipeline(kedro_project, monkeypatch, "feature_enrichment", TWEETS_TOPIC=topic)
     assert silver_version(kedro_project) == version
-    assert load_dataset(kedro_project, monkeypatch, "silver_tweets").count() == 300
+    assert load_dataset(kedro_project, monkeypatch, "silver_tweets@table").count() == 300
 
     send_messages(kafka, topic, [encode_message(t) for t in tweets[250:]])  # 50 seen before, 100 new
     run_pipeline(kedro_project, monkeypatch, "ingestion", "feature_enrichment", TWEETS_TOPIC=topic)
-    silver = load_dataset(kedro_project, monkeypatch, "silver_tweets")
+    silver = load_dataset(kedro_project, monkeypatch, "silver_tweets@table")
     assert silver.count() == 400
     assert silver.select("id").distinct().count() == 400

@@ -15,11 +15,11 @@ from .nodes import (
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(enrich_new_tweets, "bronze_tweets@stream", "silver_tweets", name="enrich_new_tweets"),
-            Node(summarise_silver, "silver_tweets", "enrichment_summary", name="summarise_silver"),
-            Node(count_tweets_per_day, "silver_tweets", "tweets_per_day", name="count_tweets_per_day"),
-            Node(count_top_hashtags, ["silver_tweets", "params:report.top_hashtags"], "top_hashtags", name="count_top_hashtags"),
-            Node(bin_polarity, ["silver_tweets", "params:report.polarity_bins"], "polarity_bins", name="bin_polarity"),
+            Node(enrich_new_tweets, "bronze_tweets@stream", "silver_tweets@table", name="enrich_new_tweets"),
+            Node(summarise_silver, "silver_tweets@table", "enrichment_summary", name="summarise_silver"),
+            Node(count_tweets_per_day, "silver_tweets@table", "tweets_per_day", name="count_tweets_per_day"),
+            Node(count_top_hashtags, ["silver_tweets@table", "params:report.top_hashtags"], "top_hashtags", name="count_top_hashtags"),
+            Node(bin_polarity, ["silver_tweets@table", "params:report.polarity_bins"], "polarity_bins", name="bin_polarity"),
             Node(
                 plot_enrichment_report,
                 ["polarity_bins", "tweets_per_day", "top_hashtags"],

@@ -1,0 +1,78 @@
+"""The registry's champion as deployment reads it: its ONNX model, version and metrics (read-only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Any
+
+from kedro.io import AbstractDataset, DatasetError
+
+
+@dataclass(frozen=True)
+class ChampionModel:
+    """A registered model version ready to serve: ONNX bytes plus where they came from."""
+
+    name: str
+    version: str
+    run_id: str
+    metrics: dict[str, float]
+    model_onnx: bytes = field(repr=False)
+
+
+class RegisteredModelDataset(AbstractDataset[None, ChampionModel]):
+    """Loads the version an alias points at, with the ONNX file its training run logged.
+
+    Example catalog entry::
+
+        champion_model:
+          type: covid_tweets.datasets.RegisteredModelDataset
+          registered_model_name: ${globals:registered_model_name}
+          alias: champion
+          onnx_artifact: model.onnx
+    """
+
+    def __init__(
+        self,
+        *,
+        registered_model_name: str,
+        alias: str = "champion",
+        onnx_artifact: str = "model.onnx",
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self._name = registered_model_name
+        self._alias = alias
+        self._onnx_artifact = onnx_artifact
+        self.metadata = metadata
+
+    def load(self) -> ChampionModel:
+        import mlflow
+        from mlflow import MlflowClient
+        from mlflow.exceptions import MlflowException
+
+        client = MlflowClient()
+        try:
+            version = client.get_model_version_by_alias(self._name, self._alias)
+        except MlflowException:
+            raise DatasetError(
+                f"the registry has no '{self._alias}' for model '{self._name}' at {mlflow.get_tracking_uri()}: "
+                "run `kedro run --pipeline modeling` first"
+            ) from None
+        run = client.get_run(version.run_id)
+        with TemporaryDirectory() as folder:
+            path = mlflow.artifacts.download_artifacts(run_id=version.run_id, artifact_path=self._onnx_artifact, dst_path=folder)
+            model_onnx = Path(path).read_bytes()
+        return ChampionModel(
+            name=self._name,
+            version=str(version.version),
+            run_id=version.run_id,
+            metrics=dict(run.data.metrics),
+            model_onnx=model_onnx,
+        )
+
+    def save(self, data: None) -> None:
+        raise DatasetError("RegisteredModelDataset is read-only: the modeling pipeline registers models")
+
+    def _describe(self) -> dict[str, Any]:
+        return {"registered_model_name": self._name, "alias": self._alias, "onnx_artifact": self._onnx_artifact}
