@@ -6,7 +6,6 @@ conf/base/spark.yml exactly as a Kedro run builds it. Plain helpers live in supp
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from covid_tweets.config import kafka_settings, load_config
 from covid_tweets.spark import get_or_create_spark_session
-from support import PROJECT_PATH
+from support import PROJECT_PATH, make_scratch_project
 
 @pytest.fixture(scope="session")
 def kafka() -> dict:
@@ -55,15 +54,6 @@ def kedro_project(tmp_path: Path, kafka: dict, spark) -> Path:
     Spark does not resolve its jars again. Runs in this process reuse the ``spark``
     session (which has filled that cache by then).
     """
-    project = tmp_path / "project"
-    project.mkdir()
-    shutil.copy(PROJECT_PATH / "pyproject.toml", project)
-    shutil.copy(PROJECT_PATH / ".telemetry", project)
-    shutil.copytree(PROJECT_PATH / "conf", project / "conf", ignore=shutil.ignore_patterns("credentials.yml"))
-    shutil.copytree(PROJECT_PATH / "data", project / "data", ignore=lambda d, names: [n for n in names if n != ".gitkeep" and not (Path(d) / n).is_dir()])
-    (project / "src").mkdir()
-    (project / ".cache").mkdir()
-    (project / ".cache" / "ivy").symlink_to(PROJECT_PATH / ".cache" / "ivy")
-    return project
+    return make_scratch_project(tmp_path, PROJECT_PATH)
 
 

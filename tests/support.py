@@ -20,6 +20,25 @@ def shared_sample(name: str) -> Path:
     return path
 
 
+def make_scratch_project(folder: Path, source: Path) -> Path:
+    """Copy a project's conf and data layout into ``folder``/project; share its Ivy cache."""
+    import shutil
+
+    project = folder / "project"
+    project.mkdir()
+    shutil.copy(source / "pyproject.toml", project)
+    shutil.copy(source / ".telemetry", project)
+    shutil.copytree(source / "conf", project / "conf")
+    (project / "conf" / "local" / "credentials.yml").unlink(missing_ok=True)  # a developer's secrets stay home
+    for layer in (source / "data").iterdir():
+        if layer.is_dir():
+            (project / "data" / layer.name).mkdir(parents=True)
+    (project / "src").mkdir()
+    (project / ".cache").mkdir()
+    (project / ".cache" / "ivy").symlink_to(source / ".cache" / "ivy")
+    return project
+
+
 def run_kedro(project: Path, *args: str, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
     """Run the `kedro` command in a project folder, as a user would, and capture its output."""
     environment = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
@@ -65,7 +84,7 @@ def send_messages(kafka: dict, topic: str, messages: list[tuple[bytes | None, by
     assert producer.flush(30) == 0, "the broker did not acknowledge every test message"
 
 
-def run_pipeline(project: Path, monkeypatch, *pipelines: str, **environment: str) -> None:
+def run_pipeline(project: Path, monkeypatch, *pipelines: str, env: str | None = None, **environment: str) -> None:
     """Run pipelines in this process (reusing its Spark session), as `kedro run` would."""
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
@@ -74,8 +93,14 @@ def run_pipeline(project: Path, monkeypatch, *pipelines: str, **environment: str
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
+    import mlflow
+
     bootstrap_project(project)
-    with KedroSession.create(project_path=project) as session:
+    # Each call stands for one `kedro run` command: never log into a run left open by
+    # an earlier session of this test process.
+    while mlflow.active_run():
+        mlflow.end_run()
+    with KedroSession.create(project_path=project, env=env) as session:
         session.run(pipeline_names=list(pipelines))
 
 
