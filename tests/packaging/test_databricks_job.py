@@ -17,7 +17,7 @@ def wheel(tmp_path_factory) -> Path:
     """The project's wheel, built as `kedro package` builds it."""
     out = tmp_path_factory.mktemp("dist")
     subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(PROJECT_PATH)],
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(PROJECT_PATH)],
         check=True, capture_output=True, timeout=300,
     )
     (built,) = out.glob("covid_tweets-*.whl")
