@@ -7,6 +7,8 @@ conf/base/spark.yml exactly as a Kedro run builds it. Plain helpers live in supp
 from __future__ import annotations
 
 import uuid
+
+import yaml
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from covid_tweets.config import kafka_settings, load_config
 from covid_tweets.spark import get_or_create_spark_session
-from support import PROJECT_PATH, make_scratch_project
+from support import PROJECT_PATH, make_scratch_project, run_pipeline, send_messages
 
 @pytest.fixture(scope="session")
 def kafka() -> dict:
@@ -57,3 +59,32 @@ def kedro_project(tmp_path: Path, kafka: dict, spark) -> Path:
     return make_scratch_project(tmp_path, PROJECT_PATH)
 
 
+
+
+# One quick candidate: the modules using this project test what comes after tuning.
+QUICK_MODELING = {
+    "candidates": {
+        "logistic_regression": {"classifier": "LogisticRegression", "params": {"maxIter": 50}, "grid": {"regParam": [0.01]}}
+    },
+    "tuning": {"folds": 2, "parallelism": 2, "seed": 7},
+}
+
+
+@pytest.fixture(scope="session")
+def deployed_project(tmp_path_factory, kafka, spark):
+    """A scratch project that ran every pipeline (`kedro run`) on 3,000 synthetic tweets.
+
+    Yields (project, tweets, topic, monkeypatch); shared by the deployment and notebook tests.
+    """
+    from covid_tweets.producer import generate_tweets
+    from covid_tweets.schema import encode_message
+
+    project = make_scratch_project(tmp_path_factory.mktemp("deployed"), PROJECT_PATH)
+    (project / "conf/local/parameters_modeling.yml").write_text(yaml.safe_dump(QUICK_MODELING))
+    tweets = list(generate_tweets(3000, seed=11))
+    topic = f"deploy-{uuid.uuid4().hex[:8]}"
+    send_messages(kafka, topic, [encode_message(t) for t in tweets])
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        run_pipeline(project, monkeypatch, "__default__", TWEETS_TOPIC=topic)
+        monkeypatch.chdir(PROJECT_PATH)  # later tests start where pytest started
+        yield project, tweets, topic, monkeypatch
