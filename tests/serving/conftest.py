@@ -22,6 +22,7 @@ from covid_tweets.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES
 from covid_tweets.onnx_model import LABEL_OUTPUT, PROBABILITY_OUTPUT
 from covid_tweets.serving.bundle import export_bundle
 from covid_tweets.serving.scorer import TweetScorer
+from support import make_tweet as message_tweet
 
 MODEL_NAME = "covid-tweets-engagement"
 MODEL_VERSION = "7"
@@ -75,27 +76,12 @@ def build_tiny_onnx_model() -> bytes:
 
 
 def _tweet(n: int, **overrides: Any) -> dict[str, Any]:
-    """A valid scoring request tweet (every field) whose values depend on ``n``."""
-    tweet = {
-        "id": f"t{n}",
-        "user_name": f"user {n}",
-        "user_location": "Paris, France" if n % 3 else None,
-        "user_description": "line one,\nline two 🙂",
-        "user_created": "2019-01-02 03:04:05",
-        "user_followers": 10 * n,
-        "user_friends": n,
-        "user_favourites": 0,
-        "user_verified": n % 2 == 0,
-        "date": f"2020-07-{1 + n % 28:02d} 12:00:00",
+    """A valid scoring request tweet (every field) whose values, sentiment and source vary with ``n``."""
+    varied = {
         "text": ["I love this, great news!", "awful, terrible day #covid", "stay home"][n % 3] + f" {n}",
-        "hashtags": ["covid"],
         "source": ["Twitter for iPhone", "Hootsuite Inc.", "Twitter for Android"][n % 3],
-        "is_retweet": False,
-        "retweets": n % 4,
-        "favorites": None,
     }
-    tweet.update(overrides)
-    return tweet
+    return message_tweet(n, **{**varied, **overrides})
 
 
 @pytest.fixture(scope="session")
