@@ -13,7 +13,14 @@ from pyspark.ml.functions import vector_to_array
 
 from covid_tweets.features import UNKNOWN, enrich_tweets, enriched_spark_schema
 from covid_tweets.onnx_model import MODEL_INPUTS, OnnxClassifier, to_onnx
-from covid_tweets.pipelines.modeling.nodes import fit_feature_encoder, label_tweets, split_train_test, tune_candidates
+from covid_tweets.pipelines.modeling.nodes import (
+    OnnxParityError,
+    check_onnx_parity,
+    fit_feature_encoder,
+    label_tweets,
+    split_train_test,
+    tune_candidates,
+)
 from covid_tweets.producer.synthetic import generate_tweets
 
 # One grid point each: these tests are about conversion, not tuning.
@@ -61,6 +68,16 @@ def test_the_onnx_model_predicts_what_spark_predicts(spark, fitted, candidate):
     np.testing.assert_array_equal(labels, spark_labels)
     np.testing.assert_allclose(probabilities, spark_probabilities, rtol=0, atol=1e-5)
     assert len(set(labels)) == 2, "a model predicting one class would prove little"
+
+
+def test_the_parity_check_stops_the_run_when_onnx_and_spark_disagree(spark, fitted):
+    models, _, spark_rows = fitted
+    tree = to_onnx(models["decision_tree"], spark)
+    parity = {"max_rows": 500, "probability_tolerance": 1e-5}
+
+    assert check_onnx_parity(tree, models["decision_tree"], spark_rows, parity)[0] == tree
+    with pytest.raises(OnnxParityError, match=r"disagrees with Spark on the test set: \d+ of 500 labels differ"):
+        check_onnx_parity(tree, models["logistic_regression"], spark_rows, parity)
 
 
 @pytest.fixture(scope="module")

@@ -1,10 +1,11 @@
 """The engagement model as ONNX: converted from the fitted Spark pipeline, scored without Spark.
 
-Modeling calls :func:`to_onnx` on the champion and checks that the ONNX graph predicts
+Modeling calls :func:`to_onnx` on its best model and checks that the ONNX graph predicts
 what Spark predicts; the HTTP server loads the bytes into :class:`OnnxClassifier` and
 scores the frames :func:`covid_tweets.features.enrich_tweets` returns. The graph takes
 one ``[N, 1]`` input per model feature (:data:`MODEL_INPUTS`): float32 for the numbers
-and booleans, strings for the categories.
+and booleans, strings for the categories. Modeling fits on numbers already rounded to
+float32, so the float32 graph takes the same tree branches as Spark.
 
 pyspark and onnxmltools are imported only inside :func:`to_onnx`, so the server can
 import this module without a JVM.
@@ -31,9 +32,9 @@ if TYPE_CHECKING:
 MODEL_INPUTS: tuple[str, ...] = NUMERIC_FEATURES + CATEGORICAL_FEATURES
 """The columns a model is fitted on and scored with, in the order of the ONNX inputs."""
 
+# The graph's outputs, named after the Spark columns they stand for.
 LABEL_OUTPUT = "prediction"
 PROBABILITY_OUTPUT = "probability"
-"""ONNX outputs, named after the Spark columns they replace."""
 
 
 def to_onnx(model: PipelineModel, spark: SparkSession) -> bytes:
@@ -82,11 +83,11 @@ class OnnxClassifier:
 def _onnx_inputs(features: pd.DataFrame) -> dict[str, np.ndarray]:
     """Return the graph's inputs: one ``[N, 1]`` array per model feature."""
     _require_columns(features, MODEL_INPUTS)
-    numbers = features[list(NUMERIC_FEATURES)].astype(np.float32)
+    numbers = features[list(NUMERIC_FEATURES)].astype("Float32")  # nullable: booleans and counts too
     missing = [name for name in NUMERIC_FEATURES if numbers[name].isna().any()]
     if missing:
         raise ValueError(f"model features have missing values in {missing}")
-    inputs = {name: numbers[[name]].to_numpy() for name in NUMERIC_FEATURES}
+    inputs = {name: numbers[[name]].to_numpy(dtype=np.float32) for name in NUMERIC_FEATURES}
     for name in CATEGORICAL_FEATURES:
         categories = features[name].where(features[name].notna(), UNKNOWN).astype(str)
         inputs[name] = categories.to_numpy(dtype=object).reshape(-1, 1)

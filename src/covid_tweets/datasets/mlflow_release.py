@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mlflow
-import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 from mlflow import MlflowClient
-from mlflow.models import ModelSignature
-from pyspark.ml import PipelineModel
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from mlflow.models import ModelSignature
+    from pyspark.ml import PipelineModel
 
 logger = logging.getLogger(__name__)
 
@@ -135,11 +137,8 @@ class MlflowModelReleaseDataset(AbstractDataset[ModelRelease, None]):
         if version_number is None:
             return None
         version = client.get_model_version(name, str(version_number))
-        return CurrentChampion(
-            version=str(version_number),
-            metric_value=client.get_run(version.run_id).data.metrics.get(metric_key) if version.run_id else None,
-            label=version.tags.get("label"),
-        )
+        run_metrics = client.get_run(version.run_id).data.metrics if version.run_id else {}
+        return CurrentChampion(str(version_number), run_metrics.get(metric_key), version.tags.get("label"))
 
     def _describe(self) -> dict[str, Any]:
         return {"alias": self._alias, "artifact_path": self._artifact_path}

@@ -42,7 +42,7 @@ def labels_by_id(labelled: DataFrame) -> dict[str, float]:
 def test_engaged_means_more_retweets_than_the_threshold_and_unknown_counts_are_left_out_with_a_log(spark, caplog):
     tweets = silver(spark, [{"retweets": count} for count in (0, 1, 5, None, 0, 2)])
 
-    with caplog.at_level(logging.INFO):
+    with caplog.at_level(logging.INFO, logger="covid_tweets.pipelines.modeling.nodes"):
         labelled = label_tweets(tweets, ENGAGED, min_rows_per_class=1)
 
     assert labels_by_id(labelled) == {"t0": 0.0, "t1": 1.0, "t2": 1.0, "t4": 0.0, "t5": 1.0}
@@ -158,7 +158,9 @@ def test_a_positive_majority_baseline_recalls_every_positive():
 
 
 def test_classification_metrics_are_those_of_the_positive_class():
-    metrics = classification_metrics({"true_negatives": 50, "false_positives": 10, "false_negatives": 20, "true_positives": 20})
+    confusion = {"true_negatives": 50, "false_positives": 10, "false_negatives": 20, "true_positives": 20}
+
+    metrics = classification_metrics(confusion)
 
     assert metrics["accuracy"] == 0.7
     assert metrics["precision"] == pytest.approx(2 / 3)
@@ -166,25 +168,23 @@ def test_classification_metrics_are_those_of_the_positive_class():
     assert metrics["f1"] == pytest.approx(4 / 7)
 
 
+def located(spark, places: list[str]) -> DataFrame:
+    """Labelled tweets sent from the given user locations, alternately negative and positive."""
+    rows = [{"user_location": place, "retweets": n % 2} for n, place in enumerate(places)]
+    return label_tweets(silver(spark, rows), ENGAGED, min_rows_per_class=1)
+
+
 def test_only_the_most_frequent_train_locations_get_a_feature(spark):
-    locations = ["Paris"] * 5 + ["Lagos"] * 4 + ["Lima"] * 3 + ["Oslo"]
-    train = label_tweets(
-        silver(spark, [{"user_location": place, "retweets": n % 2} for n, place in enumerate(locations)]),
-        ENGAGED,
-        min_rows_per_class=1,
-    )
+    train = located(spark, ["Paris"] * 5 + ["Lagos"] * 4 + ["Lima"] * 3 + ["Oslo"])
+
     encoder = fit_feature_encoder(train, {"location": 2})
 
     names = feature_names(encoder)
     assert [name for name in names if name.startswith("location=")] == ["location=paris", "location=lagos"]
     assert names[: len(NUMERIC_FEATURES)] == list(NUMERIC_FEATURES)
-    scored = label_tweets(
-        silver(spark, [{"user_location": place, "retweets": n % 2} for n, place in enumerate(("Paris", "Lima", "Atlantis"))]),
-        ENGAGED,
-        min_rows_per_class=1,
-    )
     slots = [names.index("location=paris"), names.index("location=lagos")]
-    vectors = encoder.transform(scored).select("id", vector_to_array("features").alias("values")).collect()
+    scored = encoder.transform(located(spark, ["Paris", "Lima", "Atlantis"]))
+    vectors = scored.select("id", vector_to_array("features").alias("values")).collect()
     location_values = {row.id: [row["values"][slot] for slot in slots] for row in vectors}
     # A rare train location and one never seen are encoded alike: no location feature set.
     assert location_values == {"t0": [1.0, 0.0], "t1": [0.0, 0.0], "t2": [0.0, 0.0]}

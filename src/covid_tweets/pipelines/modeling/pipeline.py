@@ -25,6 +25,7 @@ from .nodes import (
 
 
 def create_pipeline(**kwargs) -> Pipeline:
+    """Return the modeling nodes, from silver tweets to the registry."""
     return Pipeline(
         [
             Node(
