@@ -1,0 +1,1 @@
+"""The benchmark command: `make bench` or `python -m benchmarks --tweets N`."""
