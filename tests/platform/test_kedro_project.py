@@ -1,5 +1,6 @@
 """The Kedro project itself: pipelines registered, runs tracked in the MLflow database."""
 
+import json
 import sqlite3
 
 from support import run_kedro
@@ -29,3 +30,12 @@ def test_a_run_is_recorded_in_the_mlflow_database(kedro_project, topic):
             "WHERE experiments.name = 'covid-tweets'"
         ).fetchall()
     assert runs == [("ingestion", "FINISHED")]
+
+
+def test_viz_builds_a_static_site_offline_with_every_pipeline(kedro_project):
+    result = run_kedro(kedro_project, "viz", "build")
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    site = json.loads((kedro_project / "build" / "api" / "main").read_text())
+    assert [pipeline["id"] for pipeline in site["pipelines"]] == [*STAGES, "__default__"]
+    assert "heap" not in (kedro_project / "build" / "index.html").read_text()  # no analytics injected
