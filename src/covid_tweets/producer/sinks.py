@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Protocol
 
-from covid_tweets.broker import BrokerUnavailableError
+from covid_tweets.broker import BrokerUnavailableError, KafkaConnection
 
 MAX_KEPT_ERRORS = 5
 """How many distinct delivery errors a sink keeps for its summary."""
@@ -182,14 +182,11 @@ def event_hubs_kafka_config(connection_string: str) -> dict[str, Any]:
     Idempotence and compression are switched off because not every Event Hubs tier
     accepts them; add them back in ``config`` where the namespace supports them.
     """
-    return {
-        "security.protocol": "SASL_SSL",
-        "sasl.mechanism": "PLAIN",
-        "sasl.username": "$ConnectionString",
-        "sasl.password": connection_string,
-        "enable.idempotence": False,
-        "compression.type": "none",
-    }
+    connection = KafkaConnection.from_config(
+        "", {"connection_string": connection_string}, security_protocol="SASL_SSL", sasl_mechanism="PLAIN"
+    )
+    login = {key: value for key, value in connection.librdkafka_config().items() if key != "bootstrap.servers"}
+    return {**login, "enable.idempotence": False, "compression.type": "none"}
 
 
 class EventHubSink:
