@@ -38,20 +38,8 @@ def write_silver(spark, project: Path, silver: pd.DataFrame) -> None:
 
 
 def run_modeling(project: Path, monkeypatch) -> None:
-    """Run the modeling pipeline in this process, in a fresh MLflow run."""
-    # With `nested: True` in mlflow.yml, kedro-mlflow re-enters its run at every node and
-    # leaves it open after the pipeline: end it, or the next run would log into this one.
-    end_active_runs()
-    try:
-        run_pipeline(project, monkeypatch, "modeling")
-    finally:
-        end_active_runs()
-
-
-def end_active_runs() -> None:
-    """End every MLflow run open in this thread."""
-    while mlflow.active_run():
-        mlflow.end_run()
+    """Run the modeling pipeline in this process, as `kedro run --pipeline modeling` would."""
+    run_pipeline(project, monkeypatch, "modeling")
 
 
 def override_parameters(project: Path, parameters: dict) -> None:
