@@ -4,8 +4,10 @@ Saving a streaming DataFrame runs one query with ``trigger(availableNow=True)``,
 waits for it, and upserts each micro-batch with a MERGE on the table's keys. The
 query's checkpoint records which source offsets are committed; the MERGE makes a
 replayed micro-batch (after a crash between write and commit) a no-op. Together
-they give exactly-once rows whatever is interrupted. Loading returns the table as
-an ordinary batch DataFrame for the next pipeline.
+they give exactly-once rows whatever is interrupted. A second run saving to the
+same sink at the same time waits for the first (a lock file beside the checkpoint),
+then writes only what is left. Loading returns the table as an ordinary batch
+DataFrame for the next pipeline.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from typing import Any
 
 from delta.tables import DeltaTable
 from kedro.io import AbstractDataset, DatasetError
+from pyspark.errors import StreamingQueryException
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+from covid_tweets.writer_lock import exclusive_writer
 from covid_tweets.spark import active_spark, local_path_or_uri
 
 
@@ -44,6 +48,7 @@ class DeltaStreamSinkDataset(AbstractDataset[DataFrame, DataFrame]):
         partition_by: list[str] | None = None,
         keep_first_by: list[str] | None = None,
         query_name: str | None = None,
+        wait_for_other_run_s: float = 900,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         if not keys:
@@ -54,6 +59,7 @@ class DeltaStreamSinkDataset(AbstractDataset[DataFrame, DataFrame]):
         self._partition_by = list(partition_by or [])
         self._keep_first_by = list(keep_first_by or [])
         self._query_name = query_name or PurePosixPath(filepath).name
+        self._wait_for_other_run_s = wait_for_other_run_s
         self.metadata = metadata
 
     def load(self) -> DataFrame:
@@ -66,15 +72,23 @@ class DeltaStreamSinkDataset(AbstractDataset[DataFrame, DataFrame]):
         """Drain ``data`` (a streaming DataFrame) into the table, then return."""
         if not data.isStreaming:
             raise DatasetError(f"{self._query_name}: expected a streaming DataFrame to save")
-        self._create_table_if_missing(data)
-        query = (
-            data.writeStream.foreachBatch(self._upsert)
-            .option("checkpointLocation", self._checkpoint)
-            .queryName(self._query_name)
-            .trigger(availableNow=True)
-            .start()
-        )
-        query.awaitTermination()  # raises StreamingQueryException when a batch failed
+        with exclusive_writer(f"{self._checkpoint}.lock", self._query_name, self._wait_for_other_run_s):
+            self._create_table_if_missing(data)
+            query = (
+                data.writeStream.foreachBatch(self._upsert)
+                .option("checkpointLocation", self._checkpoint)
+                .queryName(self._query_name)
+                .trigger(availableNow=True)
+                .start()
+            )
+            try:
+                query.awaitTermination()
+            except StreamingQueryException as error:
+                raise DatasetError(
+                    f"{self._query_name}: the streaming query stopped ({_first_line(error)}). "
+                    f"The micro-batches it committed are in {self._filepath}; "
+                    f"the next run resumes after them from {self._checkpoint}"
+                ) from error
 
     def _upsert(self, batch: DataFrame, batch_id: int) -> None:
         """Insert the batch's rows whose keys the table does not hold yet."""
@@ -120,3 +134,8 @@ class DeltaStreamSinkDataset(AbstractDataset[DataFrame, DataFrame]):
             "keys": self._keys,
             "partition_by": self._partition_by,
         }
+
+
+def _first_line(error: Exception, limit: int = 400) -> str:
+    """The error's first line, which names the cause; the JVM stack trace follows it."""
+    return str(error).strip().splitlines()[0][:limit]

@@ -7,15 +7,7 @@ import pytest
 
 from covid_tweets.pipelines.ingestion.nodes import split_messages
 from covid_tweets.schema import encode_message
-from support import make_tweet
-
-KAFKA_COLUMNS = "key binary, value binary, topic string, partition int, offset long, timestamp timestamp"
-WHEN = dt.datetime(2020, 7, 25, 12, 0, 0)
-
-
-def kafka_rows(spark, values: list[bytes | None]):
-    rows = [(b"k", value, "tweets", 0, offset, WHEN) for offset, value in enumerate(values)]
-    return spark.createDataFrame(rows, KAFKA_COLUMNS)
+from support import kafka_rows, make_tweet
 
 
 def json_bytes(document) -> bytes:
