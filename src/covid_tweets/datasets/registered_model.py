@@ -9,6 +9,8 @@ from typing import Any
 
 from kedro.io import AbstractDataset, DatasetError
 
+from covid_tweets.mlflow_database import MlflowDatabaseError, database_failure, database_message, sqlite_path
+
 
 @dataclass(frozen=True)
 class ChampionModel:
@@ -47,6 +49,34 @@ class RegisteredModelDataset(AbstractDataset[None, ChampionModel]):
         self.metadata = metadata
 
     def load(self) -> ChampionModel:
+        """Return the alias's version with its ONNX model; say so clearly when the registry cannot provide it."""
+        import mlflow
+
+        registry_uri = mlflow.get_registry_uri()
+        self._check_database_exists(registry_uri)
+        try:
+            return self._load_champion(registry_uri)
+        except DatasetError:
+            raise
+        except Exception as error:
+            cause = database_failure(error)
+            if cause is None:
+                raise
+            consequence = f"the '{self._alias}' version of '{self._name}' could not be read"
+            raise MlflowDatabaseError(database_message(registry_uri, cause, consequence)) from error
+
+    def _check_database_exists(self, registry_uri: str) -> None:
+        """Raise when a SQLite registry has no database file yet (rather than let MLflow create an empty one)."""
+        path = sqlite_path(registry_uri)
+        if path is not None and not path.is_file():
+            raise DatasetError(
+                f"no model registered as '{self._name}' with alias '{self._alias}': there is no MLflow database "
+                f"at {path}; run `kedro run --pipeline modeling` first, or set MLFLOW_TRACKING_URI to the "
+                "database that holds the champion"
+            )
+
+    def _load_champion(self, registry_uri: str) -> ChampionModel:
+        """Read the version the alias points at, its run's metrics and its ONNX artifact."""
         import mlflow
         from mlflow import MlflowClient
         from mlflow.exceptions import MlflowException
@@ -54,9 +84,12 @@ class RegisteredModelDataset(AbstractDataset[None, ChampionModel]):
         client = MlflowClient()
         try:
             version = client.get_model_version_by_alias(self._name, self._alias)
-        except MlflowException:
+        except MlflowException as error:
+            # No such registered model, or no version of it holds the alias (none was promoted yet).
+            if error.error_code not in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+                raise
             raise DatasetError(
-                f"the registry has no '{self._alias}' for model '{self._name}' at {mlflow.get_tracking_uri()}: "
+                f"no model registered as '{self._name}' with alias '{self._alias}' in {registry_uri}: "
                 "run `kedro run --pipeline modeling` first"
             ) from None
         run = client.get_run(version.run_id)
