@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -39,15 +41,48 @@ def make_scratch_project(folder: Path, source: Path) -> Path:
     return project
 
 
+def _kedro_command(*args: str, env: dict | None) -> tuple[list[str], dict]:
+    """The `kedro` command of this venv and the environment a user's shell would give it."""
+    environment = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    # Wide columns: Kedro's rich console would otherwise wrap the messages tests look for.
+    environment.update({"KEDRO_DISABLE_TELEMETRY": "1", "SPARK_UI_ENABLED": "false", "COLUMNS": "400"})
+    environment.update(env or {})
+    return [str(Path(os.sys.executable).with_name("kedro")), *args], environment
+
+
 def run_kedro(project: Path, *args: str, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
     """Run the `kedro` command in a project folder, as a user would, and capture its output."""
-    environment = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    environment.update({"KEDRO_DISABLE_TELEMETRY": "1", "SPARK_UI_ENABLED": "false"})
-    environment.update(env or {})
-    kedro = Path(os.sys.executable).with_name("kedro")
-    return subprocess.run(
-        [str(kedro), *args], cwd=project, env=environment, capture_output=True, text=True, timeout=timeout
-    )
+    command, environment = _kedro_command(*args, env=env)
+    return subprocess.run(command, cwd=project, env=environment, capture_output=True, text=True, timeout=timeout)
+
+
+def start_kedro(project: Path, *args: str, log: Path, env: dict | None = None) -> subprocess.Popen:
+    """Start the `kedro` command in the background, in its own process group, output to ``log``.
+
+    Killing the group (``os.killpg``) kills its Spark JVM too, as a crash would.
+    """
+    command, environment = _kedro_command(*args, env=env)
+    with log.open("w") as output:
+        return subprocess.Popen(
+            command, cwd=project, env=environment, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+def wait_for(condition, run: subprocess.Popen, log: Path, what: str, timeout_s: float = 240) -> None:
+    """Poll ``condition`` until it holds; fail with the run's log if the run ends or time runs out first."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if run.poll() is not None:
+            pytest.fail(f"the run ended (exit {run.returncode}) before {what}:\n{log.read_text()[-3000:]}")
+        if time.monotonic() > deadline:
+            os.killpg(run.pid, signal.SIGKILL)
+            pytest.fail(f"no {what} within {timeout_s:g}s:\n{log.read_text()[-3000:]}")
+        time.sleep(0.2)
+
+
+def delta_commits(table: Path) -> int:
+    """How many versions a Delta table has committed (0 before it exists)."""
+    return len(list((table / "_delta_log").glob("*.json")))
 
 
 def make_tweet(n: int, **overrides) -> dict:
@@ -72,6 +107,28 @@ def make_tweet(n: int, **overrides) -> dict:
     }
     tweet.update(overrides)
     return tweet
+
+
+def malformed_messages() -> list[tuple[bytes, bytes]]:
+    """One message for each way a message can be refused, keyed bad-1..bad-4."""
+    from covid_tweets.schema import encode_message
+
+    wrong_type = encode_message(make_tweet(900, user_followers=0))[1].replace(b'"user_followers":0', b'"user_followers":"lots"')
+    return [
+        (b"bad-1", b"{not json"),
+        (b"bad-2", b'{"text": "no id here", "schema_version": 1}'),
+        (b"bad-3", wrong_type),
+        (b"bad-4", b"\xc3\x28 invalid utf-8"),
+    ]
+
+
+def kafka_rows(spark, values: list[bytes | None]):
+    """A batch DataFrame shaped like Spark's Kafka source: one record per value, at offsets 0, 1, ..."""
+    import datetime as dt
+
+    when = dt.datetime(2020, 7, 25, 12, 0, 0)
+    rows = [(b"k", value, "tweets", 0, offset, when) for offset, value in enumerate(values)]
+    return spark.createDataFrame(rows, "key binary, value binary, topic string, partition int, offset long, timestamp timestamp")
 
 
 def send_messages(kafka: dict, topic: str, messages: list[tuple[bytes | None, bytes | None]]) -> None:
@@ -102,6 +159,13 @@ def run_pipeline(project: Path, monkeypatch, *pipelines: str, env: str | None = 
         mlflow.end_run()
     with KedroSession.create(project_path=project, env=env) as session:
         session.run(pipeline_names=list(pipelines))
+
+
+def ingested_counts(project: Path, monkeypatch) -> tuple[int, int, int]:
+    """Bronze rows, distinct bronze ids and quarantined messages of a scratch project."""
+    bronze = load_dataset(project, monkeypatch, "bronze_tweets@table")
+    quarantine = load_dataset(project, monkeypatch, "quarantined_messages")
+    return bronze.count(), bronze.select("id").distinct().count(), quarantine.count()
 
 
 def load_dataset(project: Path, monkeypatch, name: str):

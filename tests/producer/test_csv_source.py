@@ -11,7 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from covid_tweets.producer.csv_source import CsvTweetSource, InputFileError, read_csv_tweets
+from covid_tweets.producer.csv_source import (
+    MAX_FIELD_CHARS,
+    MAX_RECORD_CHARS,
+    CsvTweetSource,
+    InputFileError,
+    read_csv_tweets,
+)
 from covid_tweets.producer.records import TWEET_KEYS, Reject
 from covid_tweets.schema import encode_message
 
@@ -258,6 +264,81 @@ def test_undecodable_bytes_after_the_header_are_a_clear_value_error(tmp_path):
 
     with pytest.raises(InputFileError, match="not UTF-8 text"):
         list(read_csv_tweets(path))
+
+
+def test_a_10_mb_field_rejects_its_record_and_the_records_around_it_are_read(tmp_path):
+    before = "before,b,c,,1,2,3,False,2020-07-25 12:27:21,first,,web,False\n"
+    after = "after,b,c,,1,2,3,False,2020-07-25 12:27:21,last,,web,False\n"
+    # Lines inside one quoted field: a reader that lost its place would read them as records.
+    huge_text = "spam, spam\n" * (10 * 1024 * 1024 // 11)
+    huge = f'huge,b,c,,1,2,3,False,2020-07-25 12:27:21,"{huge_text}",,web,False\n'
+    limit_before = csv.field_size_limit()
+
+    tweets, rejects = read(write(tmp_path, COVID_HEADER + before + huge + after))
+
+    assert [t["user_name"] for t in tweets] == ["before", "after"]
+    assert [t["text"] for t in tweets] == ["first", "last"]
+    [reject] = rejects
+    assert reject.line == 3
+    assert reject.reason == (
+        f"text: {len(huge_text):,} characters, more than the 10,000 a field may have "
+        f"(raw holds the first 1,000 of the record's {len(huge) - 1:,} characters)"
+    )
+    assert reject.raw == huge[:1000]
+    assert csv.field_size_limit() == limit_before  # other csv readers in the process keep their limit
+
+
+def test_every_oversized_field_is_named_even_past_the_header(tmp_path):
+    long = "x" * (MAX_FIELD_CHARS + 1)
+    record = f"{long},b,c,,1,2,3,False,2020-07-25 12:27:21,text,,web,False,{long}\n"
+
+    _, [reject] = read(write(tmp_path, COVID_HEADER + record))
+
+    assert reject.reason == (
+        "user_name: 10,001 characters, more than the 10,000 a field may have; "
+        "field 14: 10,001 characters, more than the 10,000 a field may have "
+        f"(raw holds the first 1,000 of the record's {len(record) - 1:,} characters)"
+    )
+
+
+def test_a_field_at_the_limit_is_accepted_whole(tmp_path):
+    text = "y" * MAX_FIELD_CHARS
+    record = f"a,b,c,,1,2,3,False,2020-07-25 12:27:21,{text},,web,False\n"
+
+    tweets, rejects = read(write(tmp_path, COVID_HEADER + record))
+
+    assert rejects == [] and tweets[0]["text"] == text
+
+
+def test_a_message_with_every_field_at_the_limit_fits_a_kafka_message(tmp_path):
+    # Control characters cost the most JSON: each is written as a six-byte \u escape.
+    worst = "\x01" * MAX_FIELD_CHARS
+    hashtags = "['" + "\x01" * (MAX_FIELD_CHARS - 4) + "']"
+    record = (
+        f"{worst},{worst},{worst},{worst},2015-03-01 10:00:00,1,2,3,False,2020-07-25 12:27:21,{worst},"
+        f'"{hashtags}",{worst},0,0,False\n'
+    )
+
+    (tweet,), rejects = read(write(tmp_path, VACCINATION_HEADER + record))
+    key, value = encode_message(tweet)
+
+    assert rejects == []
+    assert len(key) + len(value) < 1_000_000  # librdkafka's default message.max.bytes
+
+
+def test_a_record_longer_than_the_reader_bound_stops_the_file_after_the_records_before_it(tmp_path):
+    good = "a,b,c,,1,2,3,False,2020-07-25 12:27:21,text,,web,False\n"
+    endless = 'a,b,c,,1,2,3,False,2020-07-25 12:27:21,"' + "z" * MAX_RECORD_CHARS
+    path = write(tmp_path, COVID_HEADER + good + endless + '",,web,False\n' + good)
+    items = iter(read_csv_tweets(path))
+
+    assert next(items)["text"] == "text"
+    with pytest.raises(InputFileError) as failure:
+        next(items)
+    assert str(failure.value) == (
+        f"{path}: the record starting on line 3 is longer than 16,777,216 characters, so reading "
+        "stopped there (where the next record starts cannot be known); remove or shorten that record"
+    )
 
 
 _FREE_TEXT = st.text(

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from covid_tweets.config import load_config
+from covid_tweets.datasets.azureml_service import AzureMLServiceDataset
 from covid_tweets.serving import azureml_publish
 from covid_tweets.serving.azureml_publish import (
     INFERENCE_SERVER_REQUIREMENT,
@@ -33,6 +36,8 @@ SETTINGS = {
     "client_secret": SECRET,
 }
 SCORING_URI = "http://tweets.westeurope.azurecontainer.io/score"
+SERVICE_KEYS = ("primary-service-key-never-recorded", "secondary-service-key-never-recorded")
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 class FakeAzureSdk:
@@ -74,6 +79,10 @@ class FakeAzureSdk:
 
             def get_logs(self) -> str:
                 return "container log: init() failed: no module named onnxruntime"
+
+            def get_keys(self) -> tuple[str, str]:
+                sdk.record("Service.get_keys")
+                return SERVICE_KEYS
 
         class Model:
             @staticmethod
@@ -308,3 +317,82 @@ def test_service_names_follow_azure_rules(model_name: str, service_name: str) ->
 
 def test_bundle_deployment_file_is_what_the_publisher_reads(bundle_dir: Path) -> None:
     assert json.loads((bundle_dir / "deployment.json").read_text())["compute_type"] == "aci"
+
+
+def azure_deployment_parameters() -> dict[str, Any]:
+    """The deployment parameters of the project's azure configuration environment."""
+    return load_config("parameters", "azure", PROJECT_ROOT)["deployment"]
+
+
+def deploy_configurations(sdk: FakeAzureSdk) -> list[dict[str, Any]]:
+    """What every deploy_configuration call (ACI or AKS) received."""
+    return sdk.called("AciWebservice.deploy_configuration") + sdk.called("AksWebservice.deploy_configuration")
+
+
+@pytest.mark.parametrize(
+    ("compute", "sdk_call"),
+    [({"compute_type": "aci"}, "AciWebservice"), ({"compute_type": "aks", "aks_cluster_name": "c"}, "AksWebservice")],
+    ids=["aci", "aks"],
+)
+def test_the_azure_environment_deploys_with_auth_enabled(
+    sdk: FakeAzureSdk, bundle_dir: Path, compute: dict[str, str], sdk_call: str
+) -> None:
+    parameters = azure_deployment_parameters()
+    assert parameters["target"] == "azureml" and parameters["auth_enabled"] is True
+
+    publish_to_azureml(bundle_dir, {**SETTINGS, **parameters, **compute})
+
+    # AKS turns key auth on by itself, ACI does not: the publisher always says it.
+    [configuration] = sdk.called(f"{sdk_call}.deploy_configuration")
+    assert configuration["auth_enabled"] is True
+
+
+def test_auth_stays_on_when_neither_the_settings_nor_the_bundle_mention_it(
+    sdk: FakeAzureSdk, bundle_dir: Path, tmp_path: Path
+) -> None:
+    older_bundle = shutil.copytree(bundle_dir, tmp_path / "older_bundle")
+    deployment_file = older_bundle / "deployment.json"
+    deployment = json.loads(deployment_file.read_text())
+    del deployment["auth_enabled"]
+    deployment_file.write_text(json.dumps(deployment))
+
+    publish_to_azureml(older_bundle, {**SETTINGS, "auth_enabled": None})
+
+    assert [configuration["auth_enabled"] for configuration in deploy_configurations(sdk)] == [True]
+
+
+def test_only_an_explicit_false_turns_auth_off(sdk: FakeAzureSdk, bundle_dir: Path) -> None:
+    publish_to_azureml(bundle_dir, {**SETTINGS, "auth_enabled": False})
+
+    assert [configuration["auth_enabled"] for configuration in deploy_configurations(sdk)] == [False]
+
+
+@pytest.mark.parametrize("setting", ["false", "no", 0], ids=["string-false", "string-no", "zero"])
+def test_a_value_that_only_looks_false_is_refused_before_any_sdk_call(
+    sdk: FakeAzureSdk, bundle_dir: Path, setting: Any
+) -> None:
+    with pytest.raises(ValueError, match="deployment auth_enabled must be true or false"):
+        publish_to_azureml(bundle_dir, {**SETTINGS, "auth_enabled": setting})
+    assert sdk.calls == []
+
+
+def test_the_deployment_record_says_auth_is_required_and_holds_no_key_or_secret(
+    sdk: FakeAzureSdk, bundle_dir: Path, tmp_path: Path
+) -> None:
+    record_file = tmp_path / "deployment.json"
+    dataset = AzureMLServiceDataset(
+        filepath=str(record_file),
+        workspace={name: SETTINGS[name] for name in ("subscription_id", "resource_group", "workspace_name")},
+        credentials={name: SETTINGS[name] for name in ("tenant_id", "client_id", "client_secret")},
+    )
+    record = {"target": "azureml", "model_name": "covid-tweets-engagement", "model_version": "7"}
+
+    dataset.save({**record, "bundle": str(bundle_dir), "deployment": azure_deployment_parameters()})
+
+    written = record_file.read_text()
+    assert json.loads(written)["deployment"]["auth_enabled"] is True
+    assert json.loads(written)["scoring_uri"] == SCORING_URI
+    assert sdk.called("Service.get_keys") == []  # the keys are never fetched, so never recorded
+    for secret in (*SERVICE_KEYS, SECRET):
+        assert secret not in written
+    assert SECRET not in str(dataset)

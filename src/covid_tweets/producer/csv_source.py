@@ -5,6 +5,12 @@ read with :mod:`csv` one at a time and never as whole lines or a whole file. Col
 found by header name because the two layouts order them differently. Every record comes
 out either as a tweet dict (keys :data:`~covid_tweets.producer.records.TWEET_KEYS`) or as
 a :class:`~covid_tweets.producer.records.Reject` naming its line and the reason.
+
+Hostile sizes are bounded twice. A field longer than :data:`MAX_FIELD_CHARS` rejects its
+record, and the records around it are read as usual. A record longer than
+:data:`MAX_RECORD_CHARS` stops the file with :class:`InputFileError`: reading on would
+need it all in memory, and guessing where the next record starts could turn the rest
+of a quoted field into records.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import ast
 import csv
 import hashlib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -42,6 +48,19 @@ COVID19_COLUMNS: tuple[str, ...] = (
 VACCINATION_EXTRA_COLUMNS: tuple[str, ...] = ("id", "retweets", "favorites")
 """The vaccination layout adds these to the COVID19 columns (and orders them differently)."""
 
+MAX_FIELD_CHARS = 10_000
+"""Longest field a record may have; its record is rejected otherwise.
+
+Tweets and profiles are a few hundred characters. At 10,000 characters a field takes at
+most 60,000 bytes of JSON (a control character is escaped to six), so a message with
+every text field full still fits the 1,000,000 bytes a Kafka producer sends by default
+and the 1 MB event limit of Event Hubs' Standard tier.
+"""
+
+MAX_RECORD_CHARS = 16 * 1024 * 1024
+"""Longest record the reader steps over to reach the next one; a longer one stops the file."""
+
+_KEPT_RAW_CHARS = 1_000  # the rejects file keeps this much of an oversized record: enough to find it
 _MAX_COUNT = 2**63 - 1  # the message's counts are Spark longs
 _MAX_HASHTAGS_CHARS = 10_000  # bounds the work literal_eval may be asked to do
 _COUNT = re.compile(r"[+-]?\d+(?:\.0*)?")
@@ -49,7 +68,7 @@ _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 
 
 class InputFileError(ValueError):
-    """The file cannot be read as a tweet CSV at all (empty, not text, wrong header)."""
+    """The file cannot be read as a tweet CSV (empty, not text, wrong header, a record too long to skip)."""
 
 
 class FieldError(ValueError):
@@ -60,8 +79,9 @@ def read_csv_tweets(path: str | Path) -> Iterator[SourceItem]:
     """Yield a tweet dict or a :class:`Reject` for every record of the CSV at ``path``.
 
     Raises :class:`InputFileError` (a :class:`ValueError`) for a file that is empty, is
-    not UTF-8 text, or lacks a layout's columns. Use :class:`CsvTweetSource` to have the
-    header checked before anything else happens.
+    not UTF-8 text, lacks a layout's columns, or holds a record longer than
+    :data:`MAX_RECORD_CHARS`. Use :class:`CsvTweetSource` to have the header checked
+    before anything else happens.
     """
     with CsvTweetSource(path) as source:
         yield from source
@@ -75,9 +95,10 @@ class CsvTweetSource:
         # utf-8-sig reads plain UTF-8 too, and drops the BOM spreadsheet tools write.
         self._file: TextIO = open(self.path, newline="", encoding="utf-8-sig")
         try:
-            self._lines = _RecordingLines(self._file)
+            self._lines = _RecordingLines(self._file, MAX_RECORD_CHARS)
             self._reader = csv.reader(self._lines)
             self._columns = self._read_header()
+            self._names = list(self._columns)  # in column order: the header has no duplicates
         except BaseException:
             self._file.close()
             raise
@@ -134,6 +155,9 @@ class CsvTweetSource:
 
     def _next_row(self, start_line: int) -> list[str] | None:
         """The next parsed record, or None at the end of the file."""
+        # csv's own field limit (131,072 by default) is process-wide; the record bound
+        # replaces it while this file is read, and other readers keep theirs.
+        previous_limit = csv.field_size_limit(MAX_RECORD_CHARS + 1)
         try:
             return next(self._reader)
         except StopIteration:
@@ -142,6 +166,14 @@ class CsvTweetSource:
             raise InputFileError(
                 f"{self.path}: not UTF-8 text (undecodable bytes near line {start_line})"
             ) from None
+        except _RecordTooLong:
+            raise InputFileError(
+                f"{self.path}: the record starting on line {start_line} is longer than "
+                f"{MAX_RECORD_CHARS:,} characters, so reading stopped there (where the next record "
+                "starts cannot be known); remove or shorten that record"
+            ) from None
+        finally:
+            csv.field_size_limit(previous_limit)
 
     def _records(self) -> Iterator[SourceItem]:
         while True:
@@ -156,7 +188,10 @@ class CsvTweetSource:
             raw = _without_terminator(self._lines.take())
             if not row:
                 continue  # a blank line is not a record
-            if self._lines.exhausted:
+            oversized = self._oversized_fields(row)
+            if oversized:
+                yield _oversized_reject(start_line, oversized, raw)
+            elif self._lines.exhausted:
                 # The reader returned a record only because input ran out inside a quoted
                 # field: a complete record ends at its line terminator, before EOF is seen.
                 yield Reject(start_line, "record truncated at end of file", raw)
@@ -164,6 +199,20 @@ class CsvTweetSource:
                 yield Reject(start_line, f"expected {len(self._columns)} fields, got {len(row)}", raw)
             else:
                 yield self._to_tweet(row, start_line, raw)
+
+    def _oversized_fields(self, row: list[str]) -> str:
+        """A reject reason naming each field longer than MAX_FIELD_CHARS, or "" if none is."""
+        reasons = [
+            f"{self._column_name(position)}: {len(value):,} characters, more than the "
+            f"{MAX_FIELD_CHARS:,} a field may have"
+            for position, value in enumerate(row)
+            if len(value) > MAX_FIELD_CHARS
+        ]
+        return "; ".join(reasons)
+
+    def _column_name(self, position: int) -> str:
+        """The header's name of a column, or its number when the record has more fields than the header."""
+        return self._names[position] if position < len(self._names) else f"field {position + 1}"
 
     def _to_tweet(self, row: list[str], line: int, raw: str) -> SourceItem:
         tweet: Tweet = dict.fromkeys(TWEET_KEYS)
@@ -191,26 +240,36 @@ class CsvTweetSource:
         return tweet
 
 
+class _RecordTooLong(Exception):
+    """The current record is longer than the reader's bound."""
+
+
 class _RecordingLines:
     """Feeds lines to :func:`csv.reader` and keeps the ones the current record used.
 
-    ``exhausted`` turns true once the underlying file has no more lines.
+    ``exhausted`` turns true once the file has no more lines. A record longer than
+    ``max_record_chars`` raises :class:`_RecordTooLong`; lines are read with that bound,
+    so even a file that is one endless line is never held in memory whole.
     """
 
-    def __init__(self, lines: Iterable[str]) -> None:
-        self._lines = iter(lines)
+    def __init__(self, file: TextIO, max_record_chars: int) -> None:
+        self._file = file
+        self._max_record_chars = max_record_chars
         self._used: list[str] = []
+        self._used_chars = 0
         self.exhausted = False
 
     def __iter__(self) -> _RecordingLines:
         return self
 
     def __next__(self) -> str:
-        try:
-            line = next(self._lines)
-        except StopIteration:
+        line = self._file.readline(self._max_record_chars - self._used_chars + 1)
+        if not line:
             self.exhausted = True
-            raise
+            raise StopIteration
+        self._used_chars += len(line)
+        if self._used_chars > self._max_record_chars:
+            raise _RecordTooLong
         self._used.append(line)
         return line
 
@@ -218,6 +277,7 @@ class _RecordingLines:
         """The text read since the last call."""
         text = "".join(self._used)
         self._used.clear()
+        self._used_chars = 0
         return text
 
 
@@ -243,6 +303,13 @@ class _ContentIds:
 
 def _short_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _oversized_reject(line: int, reason: str, raw: str) -> Reject:
+    """The reject of a record with an oversized field; its raw text is cut so the rejects file stays small."""
+    if len(raw) > _KEPT_RAW_CHARS:
+        reason += f" (raw holds the first {_KEPT_RAW_CHARS:,} of the record's {len(raw):,} characters)"
+    return Reject(line, reason, raw[:_KEPT_RAW_CHARS])
 
 
 def _without_terminator(raw: str) -> str:

@@ -13,6 +13,11 @@ Settings (the deployment parameters, with credentials merged in):
   to ``AZURE_TENANT_ID``, ``AZURE_CLIENT_ID``, ``AZURE_CLIENT_SECRET``.
 - optional ``service_name``, ``compute_type`` (aci|aks), ``cpu_cores``, ``memory_gb``,
   ``auth_enabled``, ``aks_cluster_name``: override the bundle's ``deployment.json``.
+
+Key authentication is always passed to the SDK explicitly, and is on unless a setting or
+the bundle says ``auth_enabled: false`` (ACI would otherwise deploy an open service). The
+service keys are never fetched here, so no log line or deployment record can hold them:
+read them in Azure ML studio or with ``Webservice.get_keys()``.
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 from pyspark.ml.functions import vector_to_array
 from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 
 from covid_tweets.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES, enrich_tweets, enriched_spark_schema
 from covid_tweets.pipelines.modeling.nodes import (

@@ -14,6 +14,7 @@ in Spark and in ONNX alike.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -221,6 +222,7 @@ def tune_candidates(
     summaries: dict[str, dict[str, Any]] = {}
     try:
         for name, spec in candidates.items():
+            started = time.perf_counter()
             classifier = candidate_classifier(spec)
             grid = _param_grid(classifier, spec.get("grid") or {})
             search = CrossValidator(
@@ -235,7 +237,13 @@ def tune_candidates(
             models[name] = PipelineModel(stages=[*feature_encoder.stages, best])
             chosen = {param.name: best.getOrDefault(param.name) for param in grid[0]}
             cv_metric = float(max(search.avgMetrics))
-            summaries[name] = {"classifier": spec["classifier"], f"cv_{selection_metric}": cv_metric, "chosen": chosen}
+            summaries[name] = {
+                "classifier": spec["classifier"],
+                f"cv_{selection_metric}": cv_metric,
+                "chosen": chosen,
+                # What tuning this candidate costs: the report's reader weighs it against the gain.
+                "tuning_seconds": round(time.perf_counter() - started, 2),
+            }
             logger.info("candidate %r: cross-validated %s %.4f with %s", name, selection_metric, cv_metric, chosen)
     finally:
         train.unpersist()
