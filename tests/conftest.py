@@ -59,8 +59,6 @@ def kedro_project(tmp_path: Path, kafka: dict, spark) -> Path:
     return make_scratch_project(tmp_path, PROJECT_PATH)
 
 
-
-
 # One quick candidate: the modules using this project test what comes after tuning.
 QUICK_MODELING = {
     "candidates": {

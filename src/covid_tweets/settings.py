@@ -1,13 +1,12 @@
 """Kedro project settings: hooks, configuration loading and where conf lives."""
 
-import logging
-import re
 from pathlib import Path
 
 from kedro.config import OmegaConfigLoader
 from omegaconf.resolvers import oc
 
 from covid_tweets.hooks import MlflowDatabaseHooks, SparkHooks
+from covid_tweets.log_redaction import hide_credentials_in_hook_tracing
 
 
 def _absolute_path(path: str) -> str:
@@ -15,20 +14,8 @@ def _absolute_path(path: str) -> str:
     return Path(path).resolve().as_posix()
 
 
-class _HideTracedCredentials(logging.Filter):
-    """Blanks the credentials in Kedro's hook tracing, which logs every hook argument at DEBUG."""
-
-    _CREDENTIALS = re.compile(r"^( *)conf_creds:.*(?:\n\1  +\S.*)*", re.MULTILINE)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if "conf_creds:" in message:
-            record.msg, record.args = self._CREDENTIALS.sub(r"\1conf_creds: <hidden>", message), ()
-        return True
-
-
-# With the kedro logger at DEBUG, after_catalog_created would print every resolved secret.
-logging.getLogger("kedro.framework.hooks.manager").addFilter(_HideTracedCredentials())
+# With the kedro logger at DEBUG, hook tracing would print every resolved secret.
+hide_credentials_in_hook_tracing()
 
 HOOKS = (SparkHooks(), MlflowDatabaseHooks())
 

@@ -87,6 +87,7 @@ def lock(kedro_project, database_lock):
     return database_lock(project_database(kedro_project))
 
 
+@pytest.mark.slow  # MLflow waits 20 s on a locked SQLite database
 def test_a_locked_database_stops_the_run_before_it_starts_and_the_champion_stays(kedro_project, monkeypatch, lock):
     client = register_champion(kedro_project, roc_auc=0.5)
     database = project_database(kedro_project)
@@ -106,6 +107,7 @@ def test_a_locked_database_stops_the_run_before_it_starts_and_the_champion_stays
     assert len(client.search_runs(client.get_experiment_by_name("covid-tweets").experiment_id)) == 1
 
 
+@pytest.mark.slow  # MLflow waits 20 s on a locked SQLite database
 def test_a_lock_during_the_run_stops_it_with_the_clear_error_not_the_failure_to_close_the_run(
     kedro_project, monkeypatch, lock, caplog
 ):

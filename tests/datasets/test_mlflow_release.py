@@ -76,6 +76,7 @@ def test_a_run_without_its_onnx_model_registers_nothing(tracking, tiny_model):
     assert tracking.client.list_artifacts(run.info.run_id) == []  # checked before the Spark model is logged
 
 
+@pytest.mark.slow  # MLflow waits 20 s on a locked SQLite database
 def test_a_locked_database_stops_the_release_before_anything_is_registered(tracking, database_lock, tiny_model):
     dataset = MlflowModelReleaseDataset()
     with mlflow.start_run(experiment_id=tracking.experiment_id):
@@ -98,6 +99,7 @@ def test_a_locked_database_stops_the_release_before_anything_is_registered(track
     assert str(tracking.client.get_model_version_by_alias(NAME, "champion").version) == "1"
 
 
+@pytest.mark.slow  # MLflow waits 20 s on a locked SQLite database
 def test_a_lock_before_the_alias_moves_leaves_a_complete_version_that_is_not_champion(
     tracking, database_lock, tiny_model
 ):

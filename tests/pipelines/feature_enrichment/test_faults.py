@@ -15,7 +15,7 @@ SILVER = "data/04_feature/silver_tweets"
 
 @pytest.mark.slow
 def test_a_run_killed_while_writing_silver_resumes_without_loss_or_duplicates(kedro_project, kafka, topic, monkeypatch):
-    send_messages(kafka, topic, [encode_message(t) for t in generate_tweets(3000, seed=5)])
+    send_messages(kafka, topic, [encode_message(t) for t in generate_tweets(1500, seed=5)])
     run_pipeline(kedro_project, monkeypatch, "ingestion", TWEETS_TOPIC=topic)
     bronze_ids = {row.id for row in load_dataset(kedro_project, monkeypatch, "bronze_tweets@table").select("id").collect()}
 

@@ -34,7 +34,7 @@ from support import (
 
 pytestmark = pytest.mark.slow
 
-TWEETS = 4000
+TWEETS = 2000
 MALFORMED = malformed_messages()
 BRONZE = "data/02_intermediate/bronze_tweets"
 
@@ -118,8 +118,13 @@ def test_a_broker_that_stops_mid_run_and_comes_back_loses_and_repeats_nothing(ke
     topic = f"outage-{uuid.uuid4().hex[:8]}"
     admin = AdminClient({"bootstrap.servers": kafka["bootstrap_servers"]})
     admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1)])[topic].result(30)
-    # Clients that wait 10 s for a broker (not minutes), so that the outage fails the run soon.
-    timeouts = {"kafkaConsumer.pollTimeoutMs": 10000, "kafka.default.api.timeout.ms": 10000, "kafka.request.timeout.ms": 5000}
+    # Clients that wait 5 s for a broker, once (not 3 x 60 s), so that the outage fails the run soon.
+    timeouts = {
+        "kafkaConsumer.pollTimeoutMs": 5000,
+        "kafka.default.api.timeout.ms": 5000,
+        "kafka.request.timeout.ms": 5000,
+        "fetchOffset.numRetries": 1,
+    }
     stream_in_small_batches(kedro_project, **timeouts)
     produce_tweets_and_malformed(kafka, topic)
     environment = {"TWEETS_TOPIC": topic, "KAFKA_BOOTSTRAP_SERVERS": kafka["bootstrap_servers"]}
@@ -145,7 +150,7 @@ def test_a_broker_that_stops_mid_run_and_comes_back_loses_and_repeats_nothing(ke
 
 
 def test_two_runs_at_once_finish_with_every_message_once(kedro_project, kafka, topic, monkeypatch):
-    stream_in_small_batches(kedro_project, messages_per_batch=500)
+    stream_in_small_batches(kedro_project, messages_per_batch=250)
     produce_tweets_and_malformed(kafka, topic)
 
     logs = [kedro_project / f"concurrent-run-{n}.log" for n in (1, 2)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -104,6 +105,9 @@ def test_the_champion_is_registered_and_a_worse_model_does_not_take_its_alias(
     artifacts = {artifact.path for artifact in client.list_artifacts(champion.run_id)}
     assert {"model", "model.onnx", "model_selection.json", *PLOTS} <= artifacts
     assert {path.name for path in (kedro_project / "data" / "06_models").iterdir()} >= {"model.onnx", "best_model"}
+    selection = json.loads((kedro_project / "data" / "08_reporting" / "model_selection.json").read_text())
+    assert set(selection["candidates"]) == set(LINEAR)
+    assert all(candidate["tuning_seconds"] > 0 for candidate in selection["candidates"].values())
 
     # The ONNX artifact is the model deployment serves: it scores enriched tweets directly.
     onnx_path = mlflow.artifacts.download_artifacts(
