@@ -7,7 +7,7 @@ publication in this process, the producer's command line), with Kedro logging at
 and everything those runs leave behind is scanned for them.
 
 Azure ML alone is faked, because there is no account: the azureml-core classes the
-publisher imported are replaced by recorders, as in tests/serving/test_azureml_publish.py.
+publisher imported are replaced by the recorders of tests/azure_sdk_fake.py.
 """
 
 from __future__ import annotations
@@ -22,15 +22,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
 
 import pytest
 import yaml
 from mlflow.entities import ViewType
 from mlflow.tracking import MlflowClient
 
-from covid_tweets.serving import azureml_publish
+from azure_sdk_fake import FakeAzureSdk
 from support import PROJECT_PATH, make_scratch_project, run_kedro, run_pipeline
 
 RUN = uuid.uuid4().hex[:12]
@@ -74,54 +72,6 @@ def leaks(text: str | bytes) -> list[str]:
     return [secret for secret in (*SECRETS, *SERVICE_KEYS) if secret.encode("utf-8") in data]
 
 
-class FakeAzureML:
-    """Stands in for azureml-core (there is no Azure account here): records calls, deploys nothing."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, tuple, dict]] = []
-
-    def recorder(self, name: str, result: Any = None) -> Any:
-        """A function that notes its call under ``name`` and returns ``result``."""
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            self.calls.append((name, args, kwargs))
-            return result
-
-        return call
-
-    def called(self, name: str) -> list[dict]:
-        """The keyword arguments of every call of one SDK function."""
-        return [kwargs for called_name, _, kwargs in self.calls if called_name == name]
-
-    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        """Replace the SDK names the publisher module imported."""
-        service = SimpleNamespace(
-            state="Healthy",
-            scoring_uri=SCORING_URI,
-            wait_for_deployment=self.recorder("Service.wait_for_deployment"),
-            get_logs=self.recorder("Service.get_logs", ""),
-            get_keys=self.recorder("Service.get_keys", SERVICE_KEYS),
-        )
-        dependencies = SimpleNamespace(
-            set_python_version=self.recorder("set_python_version"), add_pip_package=self.recorder("add_pip_package")
-        )
-        environment = SimpleNamespace(python=SimpleNamespace(conda_dependencies=dependencies))
-        fakes = {
-            "ServicePrincipalAuthentication": self.recorder("ServicePrincipalAuthentication"),
-            "Workspace": SimpleNamespace(get=self.recorder("Workspace.get", "workspace")),
-            "Model": SimpleNamespace(
-                register=self.recorder("Model.register", "model"), deploy=self.recorder("Model.deploy", service)
-            ),
-            "Environment": SimpleNamespace(from_pip_requirements=self.recorder("Environment", environment)),
-            "InferenceConfig": self.recorder("InferenceConfig"),
-            "AciWebservice": SimpleNamespace(deploy_configuration=self.recorder("AciWebservice.deploy_configuration")),
-            "AksWebservice": SimpleNamespace(deploy_configuration=self.recorder("AksWebservice.deploy_configuration")),
-            "AksCompute": self.recorder("AksCompute"),
-        }
-        for name, fake in fakes.items():
-            monkeypatch.setattr(azureml_publish, name, fake)
-
-
 @contextmanager
 def captured_logs(*loggers: str) -> Iterator[io.StringIO]:
     """Every log record of this process, with ``loggers`` lowered to DEBUG, as text."""
@@ -148,7 +98,7 @@ class RunsWithFakeCredentials:
     project: Path
     ingestion: subprocess.CompletedProcess
     publication_logs: str
-    azure: FakeAzureML
+    azure: FakeAzureSdk
 
 
 @pytest.fixture(scope="module")
@@ -170,7 +120,7 @@ def runs(deployed_project, tmp_path_factory) -> Iterator[RunsWithFakeCredentials
     subprocess_environment = {**FAKE_ENVIRONMENT, "KEDRO_LOGGING_CONFIG": str(logging_file), "COLUMNS": "1000"}
     try:
         ingestion = run_kedro(project, "run", "--pipeline", "ingestion", "--env", "azure", env=subprocess_environment)
-        azure = FakeAzureML()
+        azure = FakeAzureSdk(scoring_uri=SCORING_URI, service_keys=SERVICE_KEYS)
         with pytest.MonkeyPatch.context() as monkeypatch:
             azure.install(monkeypatch)
             with captured_logs("covid_tweets", "kedro", "kedro_mlflow", "azure") as logs:
