@@ -14,9 +14,10 @@ from kedro.framework.hooks import hook_impl
 
 from covid_tweets.mlflow_database import (
     MlflowDatabaseError,
+    already_explained,
     database_failure,
     database_message,
-    exception_chain,
+    explained_database_errors,
     prepare_sqlite_database,
 )
 from covid_tweets.spark import get_or_create_spark_session
@@ -84,7 +85,7 @@ class MlflowDatabaseHooks:
             consequence = f"the failed MLflow run {self._run_id} stays marked RUNNING (once the database is free, {run})"
             logger.warning(database_message(self._tracking_uri, closing_cause, consequence))
         cause = database_failure(error)
-        if cause is not None and not _already_explained(error):
+        if cause is not None and not already_explained(error):
             stopped = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
             consequence = f"the pipeline stopped ({stopped})"
             raise MlflowDatabaseError(database_message(self._tracking_uri, cause, consequence)) from error
@@ -92,18 +93,8 @@ class MlflowDatabaseHooks:
 
     def _explaining(self, consequence: str) -> Generator[None, Any, Any]:
         """Run the wrapped hooks; re-raise a database failure of theirs as an error saying ``consequence``."""
-        try:
+        with explained_database_errors(self._tracking_uri, consequence):
             return (yield)
-        except Exception as error:
-            cause = database_failure(error)
-            if cause is None or _already_explained(error):
-                raise
-            raise MlflowDatabaseError(database_message(self._tracking_uri, cause, consequence)) from error
-
-
-def _already_explained(error: BaseException) -> bool:
-    """Whether the error already is, or wraps, one that explains the database failure."""
-    return any(isinstance(cause, MlflowDatabaseError) for cause in exception_chain(error))
 
 
 def _configured_tracking_uri(context: KedroContext) -> str:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from kedro.io import DatasetError
@@ -43,6 +44,28 @@ def database_failure(error: BaseException) -> sqlite3.OperationalError | None:
     """The SQLite error behind a failed MLflow call, if the database is what failed."""
     # The driver's own error, under MLflow's and SQLAlchemy's wrappers (whose text repeats the SQL).
     return next((cause for cause in exception_chain(error) if isinstance(cause, sqlite3.OperationalError)), None)
+
+
+def already_explained(error: BaseException) -> bool:
+    """Whether the error already is, or wraps, one that explains the database failure."""
+    return any(isinstance(cause, MlflowDatabaseError) for cause in exception_chain(error))
+
+
+@contextmanager
+def explained_database_errors(uri: str, consequence: str | Callable[[], str]) -> Iterator[None]:
+    """Re-raise a SQLite failure of the block as an MlflowDatabaseError saying ``consequence`` and the fix.
+
+    Other errors, and failures already explained, pass through unchanged. A callable
+    ``consequence`` is asked at failure time, when it knows what the block got done.
+    """
+    try:
+        yield
+    except Exception as error:
+        cause = database_failure(error)
+        if cause is None or already_explained(error):
+            raise
+        said = consequence() if callable(consequence) else consequence
+        raise MlflowDatabaseError(database_message(uri, cause, said)) from error
 
 
 def database_message(uri: str, cause: BaseException, consequence: str) -> str:
@@ -101,10 +124,5 @@ def prepare_sqlite_database(uri: str, consequence: str) -> None:
     # Two runs starting together on a new project would both run MLflow's schema
     # migrations on the new file, and one would fail half-way ("duplicate column").
     with exclusive_writer(f"{path}.lock", f"the MLflow database {path}", timeout_s=300):
-        try:
+        with explained_database_errors(uri, consequence):
             MlflowClient(tracking_uri=uri).search_experiments(max_results=1)
-        except Exception as error:
-            cause = database_failure(error)
-            if cause is None:
-                raise
-            raise MlflowDatabaseError(database_message(uri, cause, consequence)) from error

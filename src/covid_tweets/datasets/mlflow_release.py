@@ -25,7 +25,7 @@ import mlflow
 from kedro.io import AbstractDataset, DatasetError
 from mlflow import MlflowClient
 
-from covid_tweets.mlflow_database import MlflowDatabaseError, database_failure, database_message
+from covid_tweets.mlflow_database import explained_database_errors
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -242,13 +242,11 @@ def _alias_not_moved(
 def _failures_say(uri: str, consequence: str | Callable[[], str]) -> Iterator[None]:
     """Re-raise a failure of the block as a DatasetError naming the problem and what the registry holds."""
     try:
-        yield
+        with explained_database_errors(uri, consequence):
+            yield
     except DatasetError:
         raise  # already says what happened
     except Exception as error:
         said = consequence() if callable(consequence) else consequence
-        cause = database_failure(error)
-        if cause is not None:
-            raise MlflowDatabaseError(database_message(uri, cause, said)) from error
         first_line = next(iter(str(error).splitlines()), "")[:300]  # the rest is in the chained traceback
         raise DatasetError(f"MLflow at {uri} failed ({type(error).__name__}: {first_line}): {said}") from error

@@ -9,7 +9,7 @@ from typing import Any
 
 from kedro.io import AbstractDataset, DatasetError
 
-from covid_tweets.mlflow_database import MlflowDatabaseError, database_failure, database_message, sqlite_path
+from covid_tweets.mlflow_database import explained_database_errors, sqlite_path
 
 
 @dataclass(frozen=True)
@@ -54,16 +54,8 @@ class RegisteredModelDataset(AbstractDataset[None, ChampionModel]):
 
         registry_uri = mlflow.get_registry_uri()
         self._check_database_exists(registry_uri)
-        try:
+        with explained_database_errors(registry_uri, f"the '{self._alias}' version of '{self._name}' could not be read"):
             return self._load_champion(registry_uri)
-        except DatasetError:
-            raise
-        except Exception as error:
-            cause = database_failure(error)
-            if cause is None:
-                raise
-            consequence = f"the '{self._alias}' version of '{self._name}' could not be read"
-            raise MlflowDatabaseError(database_message(registry_uri, cause, consequence)) from error
 
     def _check_database_exists(self, registry_uri: str) -> None:
         """Raise when a SQLite registry has no database file yet (rather than let MLflow create an empty one)."""
