@@ -46,13 +46,18 @@ def get_or_create_spark_session(conf: Mapping[str, Any], project_path: Path | No
     return session
 
 
+def is_uri(path: str) -> bool:
+    """Whether ``path`` names remote storage (dbfs:/, abfss://, s3://) rather than a local file."""
+    return ":/" in path
+
+
 def local_path_or_uri(path: str) -> str:
     """Make a local path absolute; leave a URI (dbfs:/, abfss://, s3://) as it is.
 
     Spark resolves relative paths against the JVM's working directory, which need
     not be the Python process's (a notebook or test may chdir): anchor them here.
     """
-    if ":/" in path:
+    if is_uri(path):
         return path
     return Path(path).resolve().as_posix()
 

@@ -22,6 +22,8 @@ from pathlib import Path
 
 from kedro.io import DatasetError
 
+from covid_tweets.spark import is_uri
+
 logger = logging.getLogger(__name__)
 
 _POLL_INTERVAL_S = 0.5
@@ -35,7 +37,7 @@ def exclusive_writer(lock_path: str, writer: str, timeout_s: float) -> Iterator[
     abfss://) or a file system without locks is not guarded: a warning says so, and
     a scheduler (Databricks' ``max_concurrent_runs: 1``) must keep runs apart there.
     """
-    if ":/" in lock_path:
+    if is_uri(lock_path):
         yield
         return
     path = Path(lock_path)
