@@ -21,8 +21,9 @@ from pyspark.errors import StreamingQueryException
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+from covid_tweets.spark import active_spark
+from covid_tweets.storage import local_path_or_uri
 from covid_tweets.writer_lock import exclusive_writer
-from covid_tweets.spark import active_spark, local_path_or_uri
 
 
 class DeltaStreamSinkDataset(AbstractDataset[DataFrame, DataFrame]):
@@ -95,6 +96,10 @@ class DeltaStreamSinkDataset(AbstractDataset[DataFrame, DataFrame]):
         # MERGE reads its source more than once: read the micro-batch (Kafka, parsing) once.
         batch = self._first_per_key(batch).persist()
         try:
+            # An empty micro-batch (a first run on an empty topic, a batch of valid tweets
+            # seen by the quarantine) would still cost a MERGE's jobs: seconds for nothing.
+            if batch.isEmpty():
+                return
             # Null-safe equality: a key column that is null still matches itself.
             condition = " AND ".join(f"target.`{key}` <=> source.`{key}`" for key in self._keys)
             (
