@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Mapping
 
 from pyspark.sql import SparkSession
+
+from covid_tweets.storage import is_uri
+from covid_tweets.writer_lock import exclusive_writer
 
 # Settings that name a folder; a relative value is anchored at the project so that
 # the Ivy cache and the warehouse stay inside it whatever the working directory.
@@ -41,25 +47,32 @@ def get_or_create_spark_session(conf: Mapping[str, Any], project_path: Path | No
         builder = builder.master(settings.pop("spark.master"))
     for key, value in settings.items():
         builder = builder.config(key, value)
-    session = builder.getOrCreate()
+    with fetching_jars_alone(settings):
+        session = builder.getOrCreate()
     session.sparkContext.setLogLevel("WARN")
     return session
 
 
-def is_uri(path: str) -> bool:
-    """Whether ``path`` names remote storage (dbfs:/, abfss://, s3://) rather than a local file."""
-    return ":/" in path
+@contextmanager
+def fetching_jars_alone(settings: Mapping[str, str]) -> Iterator[None]:
+    """Let one process at a time fetch spark.jars.packages into an empty Ivy cache.
 
-
-def local_path_or_uri(path: str) -> str:
-    """Make a local path absolute; leave a URI (dbfs:/, abfss://, s3://) as it is.
-
-    Spark resolves relative paths against the JVM's working directory, which need
-    not be the Python process's (a notebook or test may chdir): anchor them here.
+    Two runs starting together on a fresh clone would download the same jars into
+    the same folder at once and leave broken files; once the cache holds them,
+    starts only read it and need no lock.
     """
-    if is_uri(path):
-        return path
-    return Path(path).resolve().as_posix()
+    packages, ivy = settings.get("spark.jars.packages"), settings.get("spark.jars.ivy")
+    if not packages or not ivy or is_uri(ivy):
+        yield
+        return
+    fetched = Path(ivy) / f".fetched-{hashlib.sha256(packages.encode()).hexdigest()[:16]}"
+    if fetched.exists():
+        yield
+        return
+    with exclusive_writer(f"{ivy}.lock", f"the Ivy jar cache {ivy}", timeout_s=900):
+        yield
+        fetched.parent.mkdir(parents=True, exist_ok=True)
+        fetched.touch()
 
 
 def active_spark() -> SparkSession:

@@ -1,10 +1,11 @@
-"""One writer at a time per streaming sink: a lock file beside its checkpoint.
+"""One writer at a time: an OS file lock that a second run waits on.
 
-Two runs that drain the same source into the same table would race on the
-checkpoint's offset log and on the table; the second one waits here instead, then
-finds the offsets the first committed and writes only what is left. The lock is an
-OS file lock, so a run that is killed releases it: there is never a stale lock to
-clean up by hand.
+Its main use is a streaming sink's lock beside its checkpoint: two runs that drain
+the same source into the same table would race on the checkpoint's offset log and
+on the table; the second one waits here instead, then finds the offsets the first
+committed and writes only what is left. The MLflow database's creation and the
+first fetch of Spark's jars use it too. The lock is an OS file lock, so a run that
+is killed releases it: there is never a stale lock to clean up by hand.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from kedro.io import DatasetError
 
-from covid_tweets.spark import is_uri
+from covid_tweets.storage import is_uri
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,8 @@ from typing import Any
 from kedro.io import AbstractDataset, DatasetError
 from pyspark.sql import DataFrame
 
-from covid_tweets.spark import active_spark, local_path_or_uri
+from covid_tweets.spark import active_spark
+from covid_tweets.storage import local_path_or_uri
 
 
 class DeltaStreamSourceDataset(AbstractDataset[None, DataFrame]):

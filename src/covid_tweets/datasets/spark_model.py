@@ -8,7 +8,7 @@ import fsspec
 from kedro.io import AbstractDataset
 from pyspark.ml import PipelineModel
 
-from covid_tweets.spark import local_path_or_uri
+from covid_tweets.storage import local_path_or_uri
 
 
 class SparkPipelineModelDataset(AbstractDataset[PipelineModel, PipelineModel]):
