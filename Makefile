@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_TWEETS ?= 20000
 BENCH_TWEETS ?= 200000
+# pytest-xdist workers: two keep both cores busy while tests wait on a broker, a JVM or a lock.
+TEST_WORKERS ?= 2
 
 # The broker `make up` starts, and the address every stage and test then uses.
 export KAFKA_PORT ?= 9092
@@ -45,7 +47,7 @@ run: setup up  ## set up, stream the demo tweets and run every pipeline
 
 test: setup up  ## set up and run the whole test suite against the real platform
 	@command -v kcat >/dev/null || (apt-get update -qq && apt-get install -y -qq kcat >/dev/null)
-	SPARK_UI_ENABLED=false $(BIN)/pytest
+	SPARK_UI_ENABLED=false $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 bench: setup up  ## measure every stage and write data/08_reporting/benchmarks.json
 	$(BIN)/python -m benchmarks --tweets $(BENCH_TWEETS)

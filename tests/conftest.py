@@ -2,10 +2,13 @@
 
 The broker is the one `make test` starts (platform/kafka.sh); Spark is built from
 conf/base/spark.yml exactly as a Kedro run builds it. Plain helpers live in support.py.
+`make test` runs the suite on two pytest-xdist workers, each with its own Spark
+session and scratch folders; the tests that share the deployed project run on one.
 """
 
 from __future__ import annotations
 
+import sys
 import uuid
 
 import yaml
@@ -17,6 +20,20 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from covid_tweets.config import kafka_settings, load_config
 from covid_tweets.spark import get_or_create_spark_session
 from support import PROJECT_PATH, make_scratch_project, run_pipeline, send_messages
+
+# pytest-xdist workers run under a `__main__` module without a file; pyspark takes that
+# for its own doctest runner and exits (sys.exit(0)) when Spark Connect's extras are absent.
+_main = sys.modules["__main__"]
+if _main.__spec__ is None and not hasattr(_main, "__file__"):
+    _main.__file__ = "<pytest-xdist worker>"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep the tests using ``deployed_project`` on one xdist worker, so that it is built once."""
+    for item in items:
+        if "deployed_project" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("deployed_project"))
 
 @pytest.fixture(scope="session")
 def kafka() -> dict:
