@@ -3,7 +3,8 @@
 The broker is the one `make test` starts (platform/kafka.sh); Spark is built from
 conf/base/spark.yml exactly as a Kedro run builds it. Plain helpers live in support.py.
 `make test` runs the suite on two pytest-xdist workers, each with its own Spark
-session and scratch folders; the tests that share the deployed project run on one.
+session and scratch folders; a test file, and the tests sharing the deployed project,
+run on one worker.
 """
 
 from __future__ import annotations
@@ -30,10 +31,15 @@ if _main.__spec__ is None and not hasattr(_main, "__file__"):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Keep the tests using ``deployed_project`` on one xdist worker, so that it is built once."""
+    """Give each test file to one xdist worker, and every test using ``deployed_project`` to one.
+
+    A file's module fixtures (trained models, a built environment) and the deployed
+    project are then made once, by one worker, never by both at the same time.
+    """
     for item in items:
-        if "deployed_project" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("deployed_project"))
+        uses_deployed_project = "deployed_project" in getattr(item, "fixturenames", ())
+        group = "deployed_project" if uses_deployed_project else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
 
 @pytest.fixture(scope="session")
 def kafka() -> dict:

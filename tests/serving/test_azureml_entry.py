@@ -24,6 +24,7 @@ import covid_tweets
 from covid_tweets.serving.azureml_publish import INFERENCE_SERVER_REQUIREMENT
 from covid_tweets.serving.scorer import TweetScorer
 from covid_tweets.serving.validation import tweets_frame, validate_payload
+from covid_tweets.writer_lock import exclusive_writer
 
 TweetFactory = Callable[..., dict[str, Any]]
 PROJECT_PATH = Path(covid_tweets.__file__).resolve().parents[2]
@@ -167,24 +168,24 @@ def scoring_venv(bundle_dir: Path) -> Path:
     requirements = (bundle_dir / "requirements.txt").read_text().split() + [INFERENCE_SERVER_REQUIREMENT]
     fingerprint = hashlib.sha256("\n".join(requirements).encode()).hexdigest()
     stamp = SCORING_VENV / ".requirements-sha256"
-    if stamp.is_file() and stamp.read_text() == fingerprint and (SCORING_VENV / "bin" / "azmlinfsrv").is_file():
-        return SCORING_VENV
-    shutil.rmtree(SCORING_VENV, ignore_errors=True)
-    try:
-        subprocess.run(
-            [sys.executable, "-m", "venv", str(SCORING_VENV)], check=True, capture_output=True, timeout=300
-        )
-        subprocess.run(
-            [str(SCORING_VENV / "bin" / "python"), "-m", "pip", "install", "--quiet", *requirements],
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=1800,
-        )
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
+    # Another test process building it at the same time would break both builds.
+    with exclusive_writer(f"{SCORING_VENV}.lock", "the azmlinfsrv environment", timeout_s=1800):
+        if stamp.is_file() and stamp.read_text() == fingerprint and (SCORING_VENV / "bin" / "azmlinfsrv").is_file():
+            return SCORING_VENV
         shutil.rmtree(SCORING_VENV, ignore_errors=True)
-        pytest.skip(f"cannot build the azmlinfsrv environment (needs PyPI): {str(error.stderr)[-500:]}")
-    stamp.write_text(fingerprint)
+        subprocess.run([sys.executable, "-m", "venv", str(SCORING_VENV)], check=True, timeout=300)
+        try:
+            subprocess.run(
+                [str(SCORING_VENV / "bin" / "python"), "-m", "pip", "install", "--quiet", *requirements],
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=1800,
+            )
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
+            shutil.rmtree(SCORING_VENV, ignore_errors=True)
+            pytest.skip(f"cannot install the azmlinfsrv environment (needs PyPI): {str(error.stderr)[-500:]}")
+        stamp.write_text(fingerprint)
     return SCORING_VENV
 
 

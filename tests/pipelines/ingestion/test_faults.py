@@ -150,7 +150,7 @@ def test_a_broker_that_stops_mid_run_and_comes_back_loses_and_repeats_nothing(ke
 
 
 def test_two_runs_at_once_finish_with_every_message_once(kedro_project, kafka, topic, monkeypatch):
-    stream_in_small_batches(kedro_project, messages_per_batch=250)
+    stream_in_small_batches(kedro_project, messages_per_batch=500)  # a few batches: long enough to overlap
     produce_tweets_and_malformed(kafka, topic)
 
     logs = [kedro_project / f"concurrent-run-{n}.log" for n in (1, 2)]
