@@ -11,6 +11,7 @@ from pyspark.sql import functions as F
 from covid_tweets.datasets.registered_model import ChampionModel
 from covid_tweets.datasets.serving_bundle import BundleContents
 from covid_tweets.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES
+from covid_tweets.serving.bundle import normalised_deployment
 
 PREDICTION_SCHEMA = "id string, prediction int, probability double"
 
@@ -30,13 +31,14 @@ def describe_deployment(
     serving_bundle: str, champion: ChampionModel, deployment: dict[str, Any], serving: dict[str, Any]
 ) -> dict[str, Any]:
     """The deployment record: which model, where its bundle is, and how to serve it."""
+    settings = normalised_deployment(deployment)  # what the bundle holds, defaults included
     return {
-        "target": deployment["target"],
+        "target": settings["target"],
         "model_name": champion.name,
         "model_version": champion.version,
         "bundle": serving_bundle,
         "serve_command": f"covid-tweets serve --bundle {serving_bundle} --port {serving['port']}",
-        "deployment": deployment,
+        "deployment": settings,
     }
 
 
