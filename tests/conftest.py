@@ -41,6 +41,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         group = "deployed_project" if uses_deployed_project else item.nodeid.split("::")[0]
         item.add_marker(pytest.mark.xdist_group(group))
 
+
 @pytest.fixture(scope="session")
 def kafka() -> dict:
     """The broker's settings; fails fast, naming the fix, when it is not running."""
