@@ -12,6 +12,7 @@ from kedro.config import MissingConfigException
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 
+from covid_tweets.errors import first_line
 from covid_tweets.mlflow_database import (
     MlflowDatabaseError,
     already_explained,
@@ -86,7 +87,7 @@ class MlflowDatabaseHooks:
             logger.warning(database_message(self._tracking_uri, closing_cause, consequence))
         cause = database_failure(error)
         if cause is not None and not already_explained(error):
-            stopped = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+            stopped = first_line(error, 200) or type(error).__name__
             consequence = f"the pipeline stopped ({stopped})"
             raise MlflowDatabaseError(database_message(self._tracking_uri, cause, consequence)) from error
         return results

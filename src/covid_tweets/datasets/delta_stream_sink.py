@@ -21,6 +21,7 @@ from pyspark.errors import StreamingQueryException
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+from covid_tweets.errors import first_line
 from covid_tweets.spark import active_spark
 from covid_tweets.storage import local_path_or_uri
 from covid_tweets.writer_lock import exclusive_writer
@@ -86,7 +87,7 @@ class DeltaStreamSinkDataset(AbstractDataset[DataFrame, DataFrame]):
                 query.awaitTermination()
             except StreamingQueryException as error:
                 raise DatasetError(
-                    f"{self._query_name}: the streaming query stopped ({_first_line(error)}). "
+                    f"{self._query_name}: the streaming query stopped ({first_line(error, 400)}). "
                     f"The micro-batches it committed are in {self._filepath}; "
                     f"the next run resumes after them from {self._checkpoint}"
                 ) from error
@@ -139,8 +140,3 @@ class DeltaStreamSinkDataset(AbstractDataset[DataFrame, DataFrame]):
             "keys": self._keys,
             "partition_by": self._partition_by,
         }
-
-
-def _first_line(error: Exception, limit: int = 400) -> str:
-    """The error's first line, which names the cause; the JVM stack trace follows it."""
-    return str(error).strip().splitlines()[0][:limit]

@@ -25,6 +25,7 @@ import mlflow
 from kedro.io import AbstractDataset, DatasetError
 from mlflow import MlflowClient
 
+from covid_tweets.errors import first_line
 from covid_tweets.mlflow_database import explained_database_errors
 
 if TYPE_CHECKING:
@@ -248,5 +249,6 @@ def _failures_say(uri: str, consequence: str | Callable[[], str]) -> Iterator[No
         raise  # already says what happened
     except Exception as error:
         said = consequence() if callable(consequence) else consequence
-        first_line = next(iter(str(error).splitlines()), "")[:300]  # the rest is in the chained traceback
-        raise DatasetError(f"MLflow at {uri} failed ({type(error).__name__}: {first_line}): {said}") from error
+        # The rest of the error is in the chained traceback.
+        failure = f"{type(error).__name__}: {first_line(error, 300)}"
+        raise DatasetError(f"MLflow at {uri} failed ({failure}): {said}") from error
